@@ -1,0 +1,277 @@
+"""Diagonal "Fisher" importances of SSD, and their on-disk cache.
+
+The importance of parameter ``i`` over a data set ``X`` (written ``[]_X`` in the paper) is the
+mean over mini-batches of the squared gradient of the batch-mean cross-entropy,
+
+    []_X,i = (1 / B) * sum_b (d L_b / d theta_i) ** 2,      L_b = mean_{(x, y) in batch b} CE(f(x), y)
+
+exactly as the authors' SSD code computes it (``../shared/REFERENCE.md`` section 1). It is *not* a
+per-sample empirical Fisher: it depends on the batch size, and a partial last batch counts as a
+whole batch. The paper's "compute ``[]_D`` once, store it, discard D" is :func:`save_importances`
+and :func:`load_importances`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+__all__ = [
+    "Importances",
+    "compute_importances",
+    "load_importances",
+    "model_fingerprint",
+    "save_importances",
+]
+
+
+class Importances(dict[str, Tensor]):
+    """Importances keyed by ``model.named_parameters()`` names, with how they were computed.
+
+    A plain ``dict[str, Tensor]`` (each value has its parameter's shape) that also carries
+    ``n_batches``, ``n_samples`` and ``batch_size`` (the loader's batch size, ``None`` when the
+    loader has none). The metadata travel with :func:`save_importances`.
+    """
+
+    def __init__(
+        self,
+        tensors: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] = (),
+        *,
+        n_batches: int | None = None,
+        n_samples: int | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        super().__init__(tensors)
+        self.n_batches = n_batches
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+
+    def __repr__(self) -> str:
+        n = sum(t.numel() for t in self.values())
+        return (
+            f"Importances({len(self)} tensors, {n} values, n_batches={self.n_batches}, "
+            f"n_samples={self.n_samples}, batch_size={self.batch_size})"
+        )
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def _to_device(x: Any, device: torch.device) -> Any:
+    return x.to(device) if isinstance(x, Tensor) else x
+
+
+def compute_importances(
+    model: nn.Module,
+    loader: Iterable[Any],
+    *,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+) -> Importances:
+    """Mean squared batch gradient of the cross-entropy, per parameter (SSD's importance).
+
+    Args:
+        model: classifier mapping inputs ``x`` to logits of shape ``(batch, n_classes)``.
+            Evaluated in ``eval()`` mode (BatchNorm uses its running statistics).
+        loader: iterable of batches ``(x, y, *rest)``; ``y`` holds class indices, shape
+            ``(batch,)``. Usually a ``DataLoader``; its ``batch_size`` is recorded.
+        device: where the batches are moved; the model must already live there. ``None``:
+            the device of the model's first parameter.
+        progress: show a tqdm progress bar over the batches.
+
+    Returns:
+        :class:`Importances`: for every ``model.named_parameters()`` entry a tensor of the
+        parameter's shape and dtype, on the model's device. Parameters that receive no
+        gradient (``requires_grad=False`` or unused) get zeros.
+
+    The model is left exactly as found: parameters, buffers, ``.grad`` fields, the
+    ``training`` flag and the ``requires_grad`` flags (gradients are taken with
+    ``torch.autograd.grad``, so no ``.grad`` is touched).
+
+    Raises:
+        ValueError: the loader yields no batch, or ``device`` is not the model's device.
+    """
+    model_device = _model_device(model)
+    device = model_device if device is None else torch.device(device)
+    if device.type != model_device.type or (
+        device.index is not None and model_device.index is not None and device.index != model_device.index
+    ):
+        raise ValueError(
+            f"device={device} but the model's parameters are on {model_device}; "
+            f"move the model first (model.to({str(device)!r})) or pass device=None."
+        )
+
+    named = list(model.named_parameters())
+    trainable = [(name, p) for name, p in named if p.requires_grad]
+    sums = {name: torch.zeros_like(p) for name, p in named}
+    acc = [sums[name] for name, _ in trainable]
+    params = [p for _, p in trainable]
+
+    was_training = model.training
+    model.eval()
+    n_batches = 0
+    n_samples = 0
+    try:
+        batches = tqdm(loader, desc="importances", disable=not progress, leave=False)
+        for batch in batches:
+            x, y = _to_device(batch[0], device), _to_device(batch[1], device)
+            with torch.enable_grad():
+                loss = nn.functional.cross_entropy(model(x), y)
+                grads = torch.autograd.grad(loss, params, allow_unused=True) if params else ()
+            present = [(a, g) for a, g in zip(acc, grads) if g is not None]
+            if present:
+                a_list, g_list = zip(*present)
+                torch._foreach_addcmul_(list(a_list), list(g_list), list(g_list))
+            n_batches += 1
+            n_samples += len(y)
+    finally:
+        model.train(was_training)
+
+    if n_batches == 0:
+        raise ValueError(
+            "the loader yielded no batch, so no importance can be computed; "
+            "check that the data set (e.g. the forget set) is not empty."
+        )
+    torch._foreach_div_(list(sums.values()), float(n_batches))
+    return Importances(
+        sums,
+        n_batches=n_batches,
+        n_samples=n_samples,
+        batch_size=getattr(loader, "batch_size", None),
+    )
+
+
+def _parameter_table(model: nn.Module) -> list[list[Any]]:
+    return [[name, list(p.shape), str(p.dtype).removeprefix("torch.")] for name, p in model.named_parameters()]
+
+
+def model_fingerprint(model: nn.Module) -> str:
+    """SHA-256 (hex) of the model's parameter names, shapes and dtypes, in order."""
+    text = json.dumps(_parameter_table(model), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _describe_mismatch(stored: list[list[Any]], model: nn.Module, limit: int = 5) -> str:
+    ours = {name: (shape, dtype) for name, shape, dtype in _parameter_table(model)}
+    theirs = {name: (shape, dtype) for name, shape, dtype in stored}
+    problems = [f"missing in file: {n}" for n in ours if n not in theirs]
+    problems += [f"not in model: {n}" for n in theirs if n not in ours]
+    problems += [
+        f"{n}: file has shape {theirs[n][0]} {theirs[n][1]}, model has {ours[n][0]} {ours[n][1]}"
+        for n in ours
+        if n in theirs and ours[n] != theirs[n]
+    ]
+    if not problems:
+        problems = ["parameter order differs"]
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return "; ".join(problems[:limit]) + more
+
+
+def save_importances(
+    path: str | os.PathLike[str],
+    importances: Mapping[str, Tensor],
+    model: nn.Module,
+    *,
+    batch_size: int | None = None,
+    n_samples: int | None = None,
+) -> Path:
+    """Store importances as a safetensors file, with the model's fingerprint.
+
+    Args:
+        path: file to write (conventionally ``*.safetensors``); written atomically
+            (temporary file in the same folder, then rename).
+        importances: one tensor per ``model.named_parameters()`` name, of that shape.
+        model: the model they belong to (only names, shapes and dtypes are read).
+        batch_size, n_samples: how they were computed; default to the attributes of an
+            :class:`Importances`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: the importances do not match the model's parameters.
+    """
+    from safetensors.torch import save_file
+
+    table = _parameter_table(model)
+    names = [row[0] for row in table]
+    if set(importances) != set(names) or any(
+        list(importances[n].shape) != shape for n, shape, _ in table
+    ):
+        stored = [[n, list(t.shape), str(t.dtype).removeprefix("torch.")] for n, t in importances.items()]
+        raise ValueError(
+            "the importances do not belong to this model: " + _describe_mismatch(stored, model)
+        )
+    meta = {
+        "format": "assd_core.importances/1",
+        "fingerprint": model_fingerprint(model),
+        "parameters": json.dumps(table),
+        "batch_size": json.dumps(batch_size if batch_size is not None else getattr(importances, "batch_size", None)),
+        "n_samples": json.dumps(n_samples if n_samples is not None else getattr(importances, "n_samples", None)),
+        "n_batches": json.dumps(getattr(importances, "n_batches", None)),
+    }
+    tensors = {n: importances[n].detach().to("cpu").contiguous() for n in names}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importances:
+    """Load importances saved by :func:`save_importances`, checked against ``model``.
+
+    Returns:
+        :class:`Importances` on the device of each parameter, with the stored
+        ``batch_size``, ``n_samples`` and ``n_batches``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not an importance file, or was saved for a model with other
+            parameter names, shapes or dtypes (the message lists the differences).
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no importance file at {path}; compute one with compute_importances() and "
+            "store it with save_importances()."
+        )
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if meta.get("format") != "assd_core.importances/1":
+        raise ValueError(f"{path} is not an importance file written by assd_core.save_importances")
+    if meta["fingerprint"] != model_fingerprint(model):
+        raise ValueError(
+            f"the importances in {path} were computed for another model: "
+            + _describe_mismatch(json.loads(meta["parameters"]), model)
+            + ". Recompute them for this model with compute_importances()."
+        )
+    tensors = load_file(str(path))
+    devices = {name: p.device for name, p in model.named_parameters()}
+    return Importances(
+        {name: tensors[name].to(devices[name]) for name in devices},
+        batch_size=json.loads(meta["batch_size"]),
+        n_samples=json.loads(meta["n_samples"]),
+        n_batches=json.loads(meta["n_batches"]),
+    )

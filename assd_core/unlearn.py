@@ -1,0 +1,110 @@
+"""One-call unlearning: SSD with given alpha and lambda, and parameter-free ASSD.
+
+Both compute the forget importances ``[]_Df`` with the same function (and so the same
+settings) as the full importances, then :func:`~assd_core.dampening.dampen` in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Iterable, Mapping, Sized
+from typing import Any
+
+from torch import Tensor, nn
+
+from assd_core.dampening import DampeningReport, check_importances, dampen
+from assd_core.importance import compute_importances
+from assd_core.selection import adaptive_percentile, select_alpha
+
+__all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
+
+
+def forget_importances(
+    model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor]
+) -> dict[str, Tensor]:
+    """Check ``full_importances`` against the model, then compute ``[]_Df`` on ``forget_loader``.
+
+    Warns when the forget loader's batch size differs from the one recorded with the full
+    importances: the importance is a mean of squared *batch* gradients, so its scale depends
+    on the batch size and the two would not be comparable.
+    """
+    check_importances(model, full_importances, "full importances")
+    recorded = getattr(full_importances, "batch_size", None)
+    current = getattr(forget_loader, "batch_size", None)
+    if recorded is not None and current is not None and recorded != current:
+        warnings.warn(
+            f"the full importances were computed with batch_size={recorded} but the forget "
+            f"loader has batch_size={current}; importances scale with the batch size, so use "
+            "the same batch size for both",
+            UserWarning,
+            stacklevel=3,
+        )
+    return compute_importances(model, forget_loader)
+
+
+def ssd_unlearn(
+    model: nn.Module,
+    forget_loader: Iterable[Any],
+    full_importances: Mapping[str, Tensor],
+    *,
+    alpha: float,
+    lam: float = 1.0,
+) -> DampeningReport:
+    """Selective Synaptic Dampening (Foster et al. 2023) with given alpha and lambda, in place.
+
+    Args:
+        model: the trained model; its parameters are dampened in place.
+        forget_loader: batches ``(x, y, *rest)`` of the forget set Df, same batch size as
+            used for ``full_importances``.
+        full_importances: ``[]_D`` from :func:`compute_importances` (or loaded from disk).
+        alpha: selection threshold (SSD's tuned values: 10 for ResNet18, 5 or 25 for ViT).
+        lam: dampening constant lambda.
+
+    Returns:
+        The :class:`DampeningReport`.
+    """
+    forget = forget_importances(model, forget_loader, full_importances)
+    return dampen(model, full_importances, forget, alpha, lam)
+
+
+def assd_unlearn(
+    model: nn.Module,
+    forget_loader: Iterable[Any],
+    full_importances: Mapping[str, Tensor],
+    *,
+    n_forget: int | None = None,
+    n_total: int,
+) -> DampeningReport:
+    """Adaptive SSD: no parameter to tune, in place.
+
+    ``lam = 1``; ``p = 100 - ln(1 + 100 n_forget / n_total)``; ``alpha`` = the p-th
+    percentile of the finite ``[]_Df / []_D`` ratios over all parameters; then SSD.
+
+    Args:
+        model: the trained model; its parameters are dampened in place.
+        forget_loader: batches of the forget set Df.
+        full_importances: ``[]_D``. The authors compute it on the retain set Dr.
+        n_forget: ``|Df|``; defaults to ``len(forget_loader.dataset)``.
+        n_total: ``|D|``, the number of training samples, retained and forgotten together.
+
+    Returns:
+        The :class:`DampeningReport`, with the ``percentile`` and ``alpha`` used.
+
+    Raises:
+        ValueError: ``n_forget`` cannot be inferred, or not ``0 < n_forget < n_total``; the
+            forget loader is empty; importances that do not match the model.
+    """
+    if n_forget is None:
+        dataset = getattr(forget_loader, "dataset", None)
+        if not isinstance(dataset, Sized):
+            raise ValueError(
+                "n_forget was not given and the forget loader has no sized .dataset; "
+                "pass n_forget=<number of samples to forget>"
+            )
+        n_forget = len(dataset)
+    percentile = adaptive_percentile(n_forget, n_total)
+    forget = forget_importances(model, forget_loader, full_importances)
+    alpha = select_alpha(full_importances, forget, percentile)
+    report = dampen(model, full_importances, forget, alpha, lam=1.0)
+    return dataclasses.replace(report, percentile=percentile)
