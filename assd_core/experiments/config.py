@@ -1,0 +1,100 @@
+"""Experiment configs: frozen dataclasses with three profiles and a stable content hash.
+
+Every experiment has one config class deriving from :class:`ExperimentConfig`. Its
+``PROFILES`` map ``"smoke"`` (seconds, for tests), ``"book"`` (real but CPU-sized, the default of
+``make book``) and ``"paper"`` (the paper's settings, for a GPU and the real data) to field
+values; :meth:`ExperimentConfig.for_profile` builds one, with overrides. The content hash
+(:meth:`ExperimentConfig.content_hash`) names the results folder: equal settings, equal hash,
+whatever the profile label.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+__all__ = ["PROFILES", "ExperimentConfig", "canonical_json", "check_profile"]
+
+PROFILES: tuple[str, ...] = ("smoke", "book", "paper")
+
+
+def check_profile(profile: str) -> str:
+    """Return ``profile`` or raise a ValueError that lists the valid ones."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return profile
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"config values must be finite, got {value}")
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the same text for the same settings."""
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Base of every experiment config.
+
+    Subclasses are frozen dataclasses that set ``EXPERIMENT`` (the results folder name) and
+    ``PROFILES`` (profile -> field values), and check their values in :meth:`validate`.
+
+    Attributes:
+        profile: the profile the defaults came from (not part of the content hash).
+        seeds: scenario seeds; one result file per seed.
+    """
+
+    EXPERIMENT: ClassVar[str] = "experiment"
+    PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    profile: str = "smoke"
+    seeds: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        check_profile(self.profile)
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+        if not self.seeds:
+            raise ValueError("seeds is empty: give at least one scenario seed")
+        if len(set(self.seeds)) != len(self.seeds) or any(int(s) != s or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds={self.seeds} must be distinct non-negative integers")
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the field for a bad value; subclasses extend this."""
+
+    @classmethod
+    def for_profile(cls, profile: str = "book", **overrides: Any) -> Self:
+        """The config of ``profile`` (``smoke``, ``book`` or ``paper``), with ``overrides``."""
+        check_profile(profile)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field(s) {unknown}; fields: {sorted(names)}")
+        return cls(profile=profile, **{**cls.PROFILES.get(profile, {}), **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of every field."""
+        return json.loads(canonical_json(self))
+
+    def content_hash(self) -> str:
+        """12 hex digits of SHA-256 over the experiment name and every field but ``profile``."""
+        data = {k: v for k, v in self.to_dict().items() if k != "profile"}
+        text = canonical_json({"experiment": self.EXPERIMENT, "config": data})
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
