@@ -15,6 +15,10 @@ from torch.utils.data import DataLoader, TensorDataset
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# One torch thread: the tests' models are tiny, and two threads on a shared 2-core machine can
+# be many times slower than one.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
