@@ -86,5 +86,25 @@ __all__ = [
     "subclass",
 ]
 
-# --- supply-chain (DataCo) data: assd_core/data/dataco.py, written separately -------------
-# (re-exported below once that module exists)
+# --- supply-chain (DataCo) data ----------------------------------------------------------
+from assd_core.data.dataco import (  # noqa: E402
+    DATACO_CLASS_NAMES,
+    DATACO_COLUMNS,
+    DATACO_LEAK_COLUMNS,
+    DataCoSplit,
+    leak_free_protocol,
+    load_dataco,
+    paper_protocol,
+)
+from assd_core.data.dataco_synth import make_dataco_like  # noqa: E402
+
+__all__ += [
+    "DATACO_CLASS_NAMES",
+    "DATACO_COLUMNS",
+    "DATACO_LEAK_COLUMNS",
+    "DataCoSplit",
+    "leak_free_protocol",
+    "load_dataco",
+    "make_dataco_like",
+    "paper_protocol",
+]
