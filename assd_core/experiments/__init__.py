@@ -1,21 +1,55 @@
-"""Experiment engine: configs with profiles, result storage, runners and the artefact cache."""
+"""Experiment engine and the paper's experiments.
+
+Engine: configs with three profiles and a content hash (:class:`ExperimentConfig`), atomic
+per-scenario result files (:class:`ResultStore`), a resumable runner that executes in-process or
+on Dask (:func:`run_scenarios`) and a content-addressed cache of models and importances
+(:class:`ArtifactCache`).
+
+Experiments (each a config class and a ``run_*`` function):
+
+- :mod:`~assd_core.experiments.lambda_study`: Optuna study of SSD's alpha and lambda (Fig. 2);
+- :mod:`~assd_core.experiments.alpha_plateau`: SSD over a grid of alpha, ASSD's pick (Fig. 3);
+- :mod:`~assd_core.experiments.benchmark`: full-class, sub-class, random forgetting (Tables 1-3);
+- :mod:`~assd_core.experiments.error_unlearning`: supply-chain label errors (Table 4, Figs. 4-5);
+- :mod:`~assd_core.experiments.detect_unlearn`: detect label errors with cleanlab, then ASSD.
+"""
 
 from assd_core.experiments.cache import ArtifactCache, settings_hash
 from assd_core.experiments.config import PROFILES, ExperimentConfig, canonical_json, check_profile
 from assd_core.experiments.runner import run_one, run_scenarios, seed_everything, torch_threads
 from assd_core.experiments.store import ResultStore, atomic_write_bytes
 
+from assd_core.experiments.alpha_plateau import (  # noqa: I001 - experiments after the engine
+    AlphaPlateauConfig,
+    plateau_bounds,
+    run_alpha_plateau,
+)
+from assd_core.experiments.benchmark import BenchmarkConfig, paper_ssd_alpha, run_benchmark
+from assd_core.experiments.benchmark_report import compare_with_paper, summarize
+from assd_core.experiments.lambda_study import LambdaStudyConfig, LambdaStudyResult, run_lambda_study
+
 __all__ = [
     "PROFILES",
+    "AlphaPlateauConfig",
     "ArtifactCache",
+    "BenchmarkConfig",
     "ExperimentConfig",
+    "LambdaStudyConfig",
+    "LambdaStudyResult",
     "ResultStore",
     "atomic_write_bytes",
     "canonical_json",
     "check_profile",
+    "compare_with_paper",
+    "paper_ssd_alpha",
+    "plateau_bounds",
+    "run_alpha_plateau",
+    "run_benchmark",
+    "run_lambda_study",
     "run_one",
     "run_scenarios",
     "seed_everything",
     "settings_hash",
+    "summarize",
     "torch_threads",
 ]

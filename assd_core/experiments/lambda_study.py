@@ -37,7 +37,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from assd_core.dampening import dampen
 from assd_core.data import ForgetTask

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from assd_core.experiments.config import ExperimentConfig
 from assd_core.experiments.store import ResultStore
