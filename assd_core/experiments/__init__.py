@@ -26,6 +26,19 @@ from assd_core.experiments.alpha_plateau import (  # noqa: I001 - experiments af
 )
 from assd_core.experiments.benchmark import BenchmarkConfig, paper_ssd_alpha, run_benchmark
 from assd_core.experiments.benchmark_report import compare_with_paper, summarize
+from assd_core.experiments.detect_unlearn import (
+    DetectUnlearnConfig,
+    detection_scores,
+    run_detect_unlearn,
+    summarize_detection,
+)
+from assd_core.experiments.error_stats import cell_statistics, scenario_gains
+from assd_core.experiments.error_stats import compare_with_paper as compare_error_table_with_paper
+from assd_core.experiments.error_unlearning import (
+    ErrorUnlearningConfig,
+    run_error_unlearning,
+    tune_hyperparameters,
+)
 from assd_core.experiments.lambda_study import LambdaStudyConfig, LambdaStudyResult, run_lambda_study
 
 __all__ = [
@@ -33,23 +46,33 @@ __all__ = [
     "AlphaPlateauConfig",
     "ArtifactCache",
     "BenchmarkConfig",
+    "DetectUnlearnConfig",
+    "ErrorUnlearningConfig",
     "ExperimentConfig",
     "LambdaStudyConfig",
     "LambdaStudyResult",
     "ResultStore",
     "atomic_write_bytes",
     "canonical_json",
+    "cell_statistics",
     "check_profile",
+    "compare_error_table_with_paper",
     "compare_with_paper",
+    "detection_scores",
     "paper_ssd_alpha",
     "plateau_bounds",
     "run_alpha_plateau",
     "run_benchmark",
+    "run_detect_unlearn",
+    "run_error_unlearning",
     "run_lambda_study",
     "run_one",
     "run_scenarios",
+    "scenario_gains",
     "seed_everything",
     "settings_hash",
     "summarize",
+    "summarize_detection",
     "torch_threads",
+    "tune_hyperparameters",
 ]
