@@ -15,7 +15,13 @@ import pytest
 from conftest import REPO
 from engine_toy import ToyConfig, toy_scenario
 
-from assd_core.experiments import ArtifactCache, ResultStore, run_scenarios, settings_hash
+from assd_core.experiments import (
+    ArtifactCache,
+    ResultStore,
+    recorded_run_times,
+    run_scenarios,
+    settings_hash,
+)
 
 VALUE_COLUMNS = ["experiment", "config_hash", "scenario", "method", "metric", "value"]
 
@@ -57,6 +63,15 @@ def test_run_writes_one_file_per_scenario_and_skips_finished(tmp_path: Path) -> 
     again = run_scenarios(toy_scenario, config, results_dir=tmp_path, progress=False)
     assert {p: p.stat().st_mtime_ns for p in store.folder.glob("*.parquet")} == mtimes
     pd.testing.assert_frame_equal(again, rows)
+
+
+def test_recorded_run_times_sum_the_scenarios(tmp_path: Path) -> None:
+    config = ToyConfig.for_profile("smoke")
+    rows = run_scenarios(toy_scenario, config, results_dir=tmp_path, progress=False)
+    times = recorded_run_times(tmp_path)
+    assert times[["experiment", "profile", "scenarios"]].values.tolist() == [["toy", "smoke", 3]]
+    assert times["compute_s"].item() == pytest.approx(rows.groupby("scenario")["wall_s"].first().sum())
+    assert recorded_run_times(tmp_path / "nothing").empty
 
 
 def test_same_seed_same_rows(tmp_path: Path) -> None:

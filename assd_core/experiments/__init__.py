@@ -17,7 +17,7 @@ Experiments (each a config class and a ``run_*`` function):
 from assd_core.experiments.cache import ArtifactCache, settings_hash
 from assd_core.experiments.config import PROFILES, ExperimentConfig, canonical_json, check_profile
 from assd_core.experiments.runner import run_one, run_scenarios, seed_everything, torch_threads
-from assd_core.experiments.store import ResultStore, atomic_write_bytes
+from assd_core.experiments.store import ResultStore, atomic_write_bytes, recorded_run_times
 
 from assd_core.experiments.alpha_plateau import (  # noqa: I001 - experiments after the engine
     AlphaPlateauConfig,
@@ -61,6 +61,7 @@ __all__ = [
     "detection_scores",
     "paper_ssd_alpha",
     "plateau_bounds",
+    "recorded_run_times",
     "run_alpha_plateau",
     "run_benchmark",
     "run_detect_unlearn",

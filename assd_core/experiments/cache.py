@@ -17,6 +17,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from assd_core.experiments.config import canonical_json
+from assd_core.experiments.device import compute_device
 from assd_core.importance import load_importances, save_importances
 from assd_core.training import load_checkpoint, save_checkpoint
 
@@ -40,7 +41,8 @@ class ArtifactCache:
         self.root = None if root is None else Path(root) / "cache"
 
     def model(self, settings: Mapping[str, Any], train: Callable[[], nn.Module]) -> nn.Module:
-        """The model trained with ``settings``: loaded if cached, else ``train()`` and stored.
+        """The model trained with ``settings``: loaded if cached (onto
+        :func:`~assd_core.experiments.device.compute_device`), else ``train()`` and stored.
 
         ``settings`` must hold ``"model"`` (a ``ModelSpec`` or its dict), as
         :func:`~assd_core.training.save_checkpoint` needs it to rebuild the model.
@@ -49,7 +51,7 @@ class ArtifactCache:
             return train()
         base = self.root / "models" / settings_hash(settings)
         if base.with_suffix(".json").is_file() and base.with_suffix(".safetensors").is_file():
-            model, _ = load_checkpoint(base)
+            model, _ = load_checkpoint(base, device=compute_device())
             return model
         model = train()
         tmp = base.with_name(base.name + f".{os.getpid()}.partial")

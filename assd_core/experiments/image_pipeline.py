@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from assd_core.data import ForgetTask, ImageData, fullclass, load_image_dataset, random_forget, subclass
 from assd_core.experiments.cache import ArtifactCache, settings_hash
+from assd_core.experiments.device import compute_device
 from assd_core.importance import compute_importances
 from assd_core.metrics import accuracy, entropy_mia
 from assd_core.models import ModelSpec, build_model
@@ -157,6 +158,7 @@ def _fit(setup: ImageSetup, task: ForgetTask, data: Dataset, seed: int, progress
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build_model(spec)
+    model.to(compute_device())
     train(model, data, _recipe(setup), seed=seed, progress=progress)
     return model.eval()
 

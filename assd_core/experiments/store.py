@@ -16,7 +16,7 @@ import pandas as pd
 
 from assd_core.experiments.config import ExperimentConfig, canonical_json
 
-__all__ = ["ResultStore", "atomic_write_bytes"]
+__all__ = ["ResultStore", "atomic_write_bytes", "recorded_run_times"]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -68,3 +68,34 @@ class ResultStore:
         """All finished scenarios of this config, in seed order (empty frame when none)."""
         frames = [pd.read_parquet(self.path(s)) for s in self.config.seeds if self.is_done(s)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def recorded_run_times(root: str | os.PathLike[str] = "results") -> pd.DataFrame:
+    """Compute time recorded by the runner for every stored config, as measured when it ran.
+
+    Reads each ``<root>/<experiment>/<hash>/`` folder holding ``config.json`` and scenario files
+    (the ``wall_s`` column the runner adds: seconds of one scenario, training included unless a
+    cached model was reused).
+
+    Returns:
+        One row per config: ``experiment``, ``profile``, ``config_hash``, ``scenarios`` and
+        ``compute_s`` (sum over scenarios, seconds), sorted by experiment and profile.
+    """
+    import json
+
+    rows = []
+    for config_file in sorted(Path(root).glob("*/*/config.json")):
+        files = sorted(config_file.parent.glob("scenario-*.parquet"))
+        if not files:
+            continue
+        config = json.loads(config_file.read_text())
+        walls = [float(pd.read_parquet(f, columns=["wall_s"])["wall_s"].iloc[0]) for f in files]
+        rows.append({
+            "experiment": config.get("experiment", config_file.parent.parent.name),
+            "profile": config.get("profile", "?"),
+            "config_hash": config_file.parent.name,
+            "scenarios": len(files),
+            "compute_s": sum(walls),
+        })
+    columns = ["experiment", "profile", "config_hash", "scenarios", "compute_s"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["experiment", "profile"], ignore_index=True)
