@@ -6,23 +6,32 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+JB     := $(VENV)/bin/jupyter-book
 KEY    := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+RESULTS ?= $(CURDIR)/results
 PYTEST_ARGS ?=
 
-.PHONY: test book install-test install-book constraints clean help
+.PHONY: help test book book-paper bench install-test install-book constraints clean
 
 help:
-	@echo "make test   - create .venv if needed, install, run the test suite"
-	@echo "make book   - create .venv if needed, install, build the Jupyter Book into _build/html"
+	@echo "make test        - install if needed; unit tests, notebooks (nbval, smoke), smoke book"
+	@echo "make book        - install if needed; build the book (book profile) into _build/html"
+	@echo "make book-paper  - run every notebook at the paper profile (GPU, real data) with papermill"
+	@echo "make bench       - performance benchmarks (tables on stdout, CSV in benchmarks/results)"
 	@echo "make constraints - re-pin every installed package into constraints.txt"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24" setuptools wheel
 
-$(VENV)/.installed-%-$(KEY): | $(PY)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[$*]"
-	rm -f $(VENV)/.installed-$*-*
+$(VENV)/.installed-test-$(KEY): | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,book]"
+	rm -f $(VENV)/.installed-test-*
+	touch $@
+
+$(VENV)/.installed-book-$(KEY): | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
+	rm -f $(VENV)/.installed-book-*
 	touch $@
 
 install-test: $(VENV)/.installed-test-$(KEY)
@@ -30,12 +39,26 @@ install-book: $(VENV)/.installed-book-$(KEY)
 
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
+	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
+		--path-output _build/smoke .
 
 book: install-book
-	$(VENV)/bin/jupyter-book build --all --warningiserror --keep-going .
+	ASSD_PROFILE=book ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going .
 	@echo "book: open _build/html/index.html"
 
-constraints: install-test install-book
+book-paper: install-book
+	mkdir -p _build/paper-notebooks
+	for nb in notebooks/*.ipynb; do \
+		$(VENV)/bin/papermill "$$nb" "_build/paper-notebooks/$$(basename $$nb)" \
+			-p profile paper -p results_dir "$(RESULTS)" --cwd notebooks || exit 1; \
+	done
+	@echo "book-paper: executed notebooks in _build/paper-notebooks"
+
+bench: install-test
+	$(PY) benchmarks/run_all.py
+
+constraints: install-test
 	$(PY) -m pip freeze --exclude-editable --exclude assd-core > constraints.txt
 
 clean:

@@ -9,18 +9,31 @@ The factor lies in ``[0, 1]``, so signs are kept and magnitudes only shrink. Thi
 authors' code. The paper's Algorithm 1 (line 7) writes ``min(ratio * theta, theta)``, which for a
 negative theta would keep the *larger* magnitude; eq. 3 is misprinted (``[]_Df / []_Df``).
 Where ``[]_D,i = 0 < []_Df,i`` the factor is 0: the parameter is zeroed, never NaN.
+
+Speed: CPU float tensors are processed through numpy views in cache-sized steps of 64K
+elements (small tensors share a step): on one thread numpy's elementwise work on arrays this
+small is several times faster than torch's, and only the selected elements are gathered and
+written. Each value comes from the same IEEE operations, in the same dtypes, as the plain
+per-tensor torch expressions, so results are bit-identical to them. Other tensors (GPU,
+float16, mixed importance dtypes, non-contiguous parameters) take the plain torch path.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from assd_core.selection import NUMPY_DTYPES, chunk_steps, flat_view
+
 __all__ = ["DampeningReport", "check_importances", "dampen"]
+
+#: Elements per step: the temporaries of a step stay in the CPU cache.
+_STEP = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -49,29 +62,56 @@ class DampeningReport:
         return self.n_selected / self.n_parameters if self.n_parameters else 0.0
 
 
-def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what: str) -> None:
-    """Raise ValueError unless ``importances`` match ``model``'s parameters and are finite, >= 0.
+def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
+    """True when every element of every flat view (:func:`flat_view`) is finite and >= 0.
 
-    Args:
-        model: the model whose ``named_parameters()`` the importances must cover.
-        importances: name -> tensor of the parameter's shape.
-        what: how to call them in messages (e.g. ``"full importances"``).
+    A min and a max per tensor (small tensors are concatenated first, a step at a time): a NaN
+    makes both NaN, and NaN compares false, so it fails like an infinite or negative value.
     """
-    params = dict(model.named_parameters())
-    missing = [n for n in params if n not in importances]
+    for dtype in (np.float32, np.float64):
+        group = [v for v in views if isinstance(v, np.ndarray) and v.dtype == dtype]
+        for step in chunk_steps([v.size for v in group], _STEP, alone=_STEP // 4):
+            if len(step) == 1:
+                values = group[step[0][0]]  # the whole tensor: min and max need no scratch
+                if step[0][1]:
+                    continue  # a later piece of a tensor already checked whole
+            else:
+                values = np.concatenate([group[i] for i, _, _ in step])
+            if not (np.minimum.reduce(values) >= 0 and np.maximum.reduce(values) < math.inf):
+                return False
+    for t in views:
+        if isinstance(t, Tensor) and t.numel():
+            lo, hi = torch.aminmax(t)
+            if not (bool(lo >= 0) and bool(hi < math.inf)):
+                return False
+    return True
+
+
+def validated_views(
+    named: list[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str
+) -> list[np.ndarray | Tensor]:
+    """:func:`check_importances` for ``named = list(model.named_parameters())``; returns the
+    flat views (:func:`flat_view`) of the importances, in parameter order, for reuse."""
+    missing = [n for n, _ in named if n not in importances]
     if missing:
         raise ValueError(
             f"{what} have no entry for parameter {missing[0]!r}"
             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
             + "; were they computed for another model? Recompute them with compute_importances(model, ...)."
         )
-    extra = [n for n in importances if n not in params]
-    if extra:
+    if len(importances) != len(named):
+        params = {n for n, _ in named}
+        extra = [n for n in importances if n not in params]
         raise ValueError(
             f"{what} have an entry {extra[0]!r} that is not a parameter of this model; "
             "were they computed for another model?"
         )
-    for name, p in params.items():
+    tensors = [importances[n] for n, _ in named]
+    views = [flat_view(t) for t in tensors]
+    if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)) and _all_finite_nonnegative(views):
+        return views
+    # Something is wrong: name the first offending tensor, in parameter order, and say what.
+    for name, p in named:
         t = importances[name]
         if t.shape != p.shape:
             raise ValueError(
@@ -86,12 +126,126 @@ def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what:
             )
         if bool((t < 0).any()):
             raise ValueError(f"{what}[{name!r}] has negative values; importances are squared gradients")
+    raise AssertionError("unreachable: the fast check failed but no tensor is at fault")
 
 
-def _check_number(name: str, value: float) -> float:
+def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what: str) -> None:
+    """Raise ValueError unless ``importances`` match ``model``'s parameters and are finite, >= 0.
+
+    Args:
+        model: the model whose ``named_parameters()`` the importances must cover.
+        importances: name -> tensor of the parameter's shape.
+        what: how to call them in messages (e.g. ``"full importances"``).
+    """
+    validated_views(list(model.named_parameters()), importances, what)
+
+
+def check_number(name: str, value: float) -> float:
+    """``float(value)``, or a ValueError naming ``name`` unless it is a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}={value!r} must be a finite number >= 0")
     return float(value)
+
+
+def _dampen_tensor(p: Tensor, full: Tensor, forget: Tensor, alpha: float, lam: float) -> int:
+    """The plain per-tensor torch version; returns the number of selected elements."""
+    full = full.to(p.device)
+    forget = forget.to(p.device)
+    selected = forget > alpha * full
+    n = int(selected.sum())
+    if n:
+        factor = (lam * full / forget).clamp_(max=1.0)
+        p.mul_(torch.where(selected, factor, torch.ones_like(factor)).to(p.dtype))
+    return n
+
+
+def _dampen_numpy(
+    params: list[Tensor], fulls: list[np.ndarray], forgets: list[np.ndarray], alpha: float, lam: float
+) -> list[int]:
+    """Dampen contiguous CPU float parameters through numpy views; returns selected counts.
+
+    ``fulls`` and ``forgets`` are flat numpy views of one dtype; ``params`` share one dtype.
+    Per step: ``selected = forget > alpha * full``; for the selected elements only,
+    ``factor = min(lam * full / forget, 1)`` in the importances' dtype, cast to the parameter
+    dtype, and ``theta *= factor``: the same IEEE operations, in the same dtypes, as the plain
+    torch expressions of :func:`_dampen_tensor`. The writes bypass autograd, so each modified
+    parameter's version counter is bumped as an in-place torch op would.
+    """
+    views = [p.detach().numpy().reshape(-1) for p in params]
+    p_dtype = views[0].dtype
+    counts = [0] * len(params)
+    threshold = np.empty(_STEP, dtype=fulls[0].dtype)
+    # Like torch, let alpha * full or lam * full / forget overflow to inf silently (an inf
+    # threshold selects nothing; an inf factor is clamped to 1).
+    with np.errstate(over="ignore"):
+        for step in chunk_steps([v.size for v in views], _STEP):
+            if len(step) == 1:
+                i, start, stop = step[0]
+                d, f = fulls[i][start:stop], forgets[i][start:stop]
+            else:
+                d = np.concatenate([fulls[i][s:e] for i, s, e in step])
+                f = np.concatenate([forgets[i][s:e] for i, s, e in step])
+            idx = np.flatnonzero(f > np.multiply(d, alpha, out=threshold[: d.size]))
+            if not idx.size:
+                continue
+            factor = np.minimum(np.multiply(d[idx], lam) / f[idx], 1.0).astype(p_dtype, copy=False)
+            if len(step) == 1:
+                views[i][start:stop][idx] *= factor
+                counts[i] += idx.size
+                continue
+            edges = np.cumsum([0] + [e - s for _, s, e in step])
+            cuts = np.searchsorted(idx, edges).tolist()
+            for (i, s, _), lo, hi, offset in zip(step, cuts, cuts[1:], edges.tolist()):
+                if hi > lo:
+                    views[i][idx[lo:hi] - (offset - s)] *= factor[lo:hi]
+                    counts[i] += hi - lo
+    for p, n in zip(params, counts):
+        if n:
+            torch.autograd.graph.increment_version(p)
+    return counts
+
+
+def dampen_checked(
+    named: list[tuple[str, Tensor]],
+    full_views: list[np.ndarray | Tensor],
+    forget_views: list[np.ndarray | Tensor],
+    full_importances: Mapping[str, Tensor],
+    forget_importances: Mapping[str, Tensor],
+    alpha: float,
+    lam: float,
+) -> DampeningReport:
+    """:func:`dampen` once everything is checked, for callers that have checked already
+    (:func:`assd_core.unlearn.assd_unlearn` checks each importance dict once).
+
+    Args:
+        named: ``list(model.named_parameters())``.
+        full_views, forget_views: what :func:`validated_views` returned for the two dicts
+            (their flat views, in parameter order).
+        full_importances, forget_importances: the dicts themselves.
+        alpha, lam: valid values (:func:`check_number`).
+    """
+    counts: dict[str, int] = {}
+    groups: dict[tuple[torch.dtype, np.dtype], list[tuple[str, Tensor, np.ndarray, np.ndarray]]] = {}
+    with torch.no_grad():
+        for (name, p), d, f in zip(named, full_views, forget_views):
+            if (
+                p.device.type == "cpu" and p.dtype in NUMPY_DTYPES and p.is_contiguous()
+                and isinstance(d, np.ndarray) and isinstance(f, np.ndarray) and d.dtype == f.dtype
+            ):
+                groups.setdefault((p.dtype, d.dtype), []).append((name, p, d, f))
+            else:
+                counts[name] = _dampen_tensor(p, full_importances[name], forget_importances[name], alpha, lam)
+        for members in groups.values():
+            names, params, fulls, forgets = zip(*members)
+            counts.update(zip(names, _dampen_numpy(list(params), list(fulls), list(forgets), alpha, lam)))
+    counts = {name: counts[name] for name, _ in named}
+    return DampeningReport(
+        n_selected=sum(counts.values()),
+        n_parameters=sum(p.numel() for _, p in named),
+        alpha=alpha,
+        lam=lam,
+        selected_per_tensor=counts,
+    )
 
 
 def dampen(
@@ -119,28 +273,9 @@ def dampen(
             or a bad alpha/lam. Everything is checked before anything is written, so on any
             error the model is unchanged.
     """
-    alpha = _check_number("alpha", alpha)
-    lam = _check_number("lam", lam)
-    check_importances(model, full_importances, "full importances")
-    check_importances(model, forget_importances, "forget importances")
-
-    counts: dict[str, int] = {}
-    n_parameters = 0
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            full = full_importances[name].to(p.device)
-            forget = forget_importances[name].to(p.device)
-            selected = forget > alpha * full
-            n = int(selected.sum())
-            counts[name] = n
-            n_parameters += p.numel()
-            if n:
-                factor = (lam * full / forget).clamp_(max=1.0)
-                p.mul_(torch.where(selected, factor, torch.ones_like(factor)).to(p.dtype))
-    return DampeningReport(
-        n_selected=sum(counts.values()),
-        n_parameters=n_parameters,
-        alpha=alpha,
-        lam=lam,
-        selected_per_tensor=counts,
-    )
+    alpha = check_number("alpha", alpha)
+    lam = check_number("lam", lam)
+    named = list(model.named_parameters())
+    full_views = validated_views(named, full_importances, "full importances")
+    forget_views = validated_views(named, forget_importances, "forget importances")
+    return dampen_checked(named, full_views, forget_views, full_importances, forget_importances, alpha, lam)

@@ -115,36 +115,45 @@ def compute_importances(
 
     named = list(model.named_parameters())
     trainable = [(name, p) for name, p in named if p.requires_grad]
-    sums = {name: torch.zeros_like(p) for name, p in named}
-    acc = [sums[name] for name, _ in trainable]
+    names = [name for name, _ in trainable]
     params = [p for _, p in trainable]
+    # name -> running sum of squared gradients; a parameter's first gradient g starts it as
+    # g * g (the same value as 0 + g * g, without a zero fill and an extra pass)
+    sums: dict[str, Tensor] = {}
 
     was_training = model.training
     model.eval()
     n_batches = 0
     n_samples = 0
     try:
-        batches = tqdm(loader, desc="importances", disable=not progress, leave=False)
+        batches = tqdm(loader, desc="importances", leave=False) if progress else loader
         for batch in batches:
             x, y = _to_device(batch[0], device), _to_device(batch[1], device)
             with torch.enable_grad():
                 loss = nn.functional.cross_entropy(model(x), y)
                 grads = torch.autograd.grad(loss, params, allow_unused=True) if params else ()
-            present = [(a, g) for a, g in zip(acc, grads) if g is not None]
-            if present:
-                a_list, g_list = zip(*present)
+            old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
+            new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]
+            if old:
+                a_list, g_list = zip(*old)
                 torch._foreach_addcmul_(list(a_list), list(g_list), list(g_list))
+            if new:
+                n_list, g_list = zip(*new)
+                sums.update(zip(n_list, torch._foreach_mul(list(g_list), list(g_list))))
             n_batches += 1
             n_samples += len(y)
     finally:
-        model.train(was_training)
+        if was_training:  # model.eval() above already left every module as train(False) would
+            model.train()
 
     if n_batches == 0:
         raise ValueError(
             "the loader yielded no batch, so no importance can be computed; "
             "check that the data set (e.g. the forget set) is not empty."
         )
-    torch._foreach_div_(list(sums.values()), float(n_batches))
+    if sums:
+        torch._foreach_div_(list(sums.values()), float(n_batches))
+    sums = {name: sums[name] if name in sums else torch.zeros_like(p) for name, p in named}
     return Importances(
         sums,
         n_batches=n_batches,

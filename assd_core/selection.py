@@ -15,17 +15,21 @@ separate).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["adaptive_percentile", "select_alpha", "percentile_linear"]
+__all__ = ["adaptive_percentile", "alpha_from_views", "percentile_linear", "select_alpha"]
 
-#: Elements processed per step when forming ratios; bounds the temporaries of select_alpha.
-_CHUNK = 1 << 22
+#: Elements per step when forming ratios: a step's temporaries stay in the CPU cache.
+_CHUNK = 1 << 16
+#: Up to this many elements, the order statistics are selected among all finite ratios.
+_EXACT_MAX = 1 << 17
+#: Half-width of the sampled bracket around the percentile, in binomial standard deviations.
+_SIGMAS = 8.0
 
 
 def adaptive_percentile(n_forget: int, n_total: int) -> float:
@@ -80,40 +84,200 @@ def _order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
     return lo, min(lo + 1, n - 1)
 
 
-def _finite_ratios(full: Mapping[str, Tensor], forget: Mapping[str, Tensor]) -> np.ndarray:
-    """All finite ``forget / full`` ratios, concatenated into one preallocated array."""
+#: torch dtypes that :func:`flat_view` shows as numpy arrays, and their numpy dtypes.
+NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def flat_view(t: Tensor) -> np.ndarray | Tensor:
+    """Flat numpy view of a CPU float32/float64 tensor (a copy only if it is not contiguous);
+    other tensors are returned flattened, as tensors."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.device.type == "cpu" and t.dtype in NUMPY_DTYPES:
+        return t.numpy().reshape(-1)
+    return t.reshape(-1)
+
+
+def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:
+    """Elements ``start:stop`` of a :func:`flat_view`, as a numpy array of ``dtype`` (a view
+    when no conversion is needed)."""
+    if isinstance(x, np.ndarray):
+        values = x[start:stop]
+        return values if values.dtype == dtype else values.astype(dtype)
+    return x[start:stop].to("cpu", torch.float64 if dtype == np.float64 else torch.float32).numpy()
+
+
+def chunk_steps(
+    sizes: Sequence[int], chunk: int = _CHUNK, alone: int | None = None
+) -> Iterator[list[tuple[int, int, int]]]:
+    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements.
+
+    Tensors of at least ``alone`` elements (default ``chunk // 4``) get steps of their own (one
+    piece each, the tensor split when it is larger than ``chunk``); smaller ones share steps,
+    whole. Empty tensors are skipped.
+
+    Yields:
+        One list per step of ``(tensor index, start, stop)`` pieces (flat element ranges).
+    """
+    alone = chunk // 4 if alone is None else alone
+    shared: list[tuple[int, int, int]] = []
+    room = chunk
+    for index, size in enumerate(sizes):
+        if size >= alone:
+            for start in range(0, size, chunk):
+                yield [(index, start, min(size, start + chunk))]
+        elif size:
+            if size > room:
+                yield shared
+                shared, room = [], chunk
+            shared.append((index, 0, size))
+            room -= size
+    if shared:
+        yield shared
+
+
+def _flat_pairs(
+    full: Mapping[str, Tensor], forget: Mapping[str, Tensor]
+) -> tuple[list[np.ndarray | Tensor], list[np.ndarray | Tensor]]:
+    """Flat views (:func:`flat_view`) of the ``forget`` and ``full`` tensors, name by name,
+    after checking that names and shapes agree."""
     if set(full) != set(forget):
         missing = sorted(set(full) ^ set(forget))[:5]
         raise ValueError(
             f"full and forget importances have different parameters (e.g. {missing}); "
             "compute both for the same model"
         )
-    dtype = torch.float32
     for name in full:
         if full[name].shape != forget[name].shape:
             raise ValueError(
                 f"importance shapes differ for {name!r}: full {tuple(full[name].shape)}, "
                 f"forget {tuple(forget[name].shape)}"
             )
-        dtype = torch.promote_types(dtype, torch.promote_types(full[name].dtype, forget[name].dtype))
-    np_dtype = np.float64 if dtype == torch.float64 else np.float32
-    torch_dtype = torch.float64 if np_dtype is np.float64 else torch.float32
-    total = sum(t.numel() for t in full.values())
-    out = np.empty(total, dtype=np_dtype)
-    pos = 0
-    with torch.no_grad():
-        for name in full:
-            f_all, d_all = forget[name].reshape(-1), full[name].reshape(-1)
-            for start in range(0, f_all.numel(), _CHUNK):
-                f = f_all[start : start + _CHUNK].detach().to("cpu", torch_dtype).numpy()
-                d = d_all[start : start + _CHUNK].detach().to("cpu", torch_dtype).numpy()
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = np.divide(f, d)
-                finite = np.isfinite(ratio)
-                count = int(np.count_nonzero(finite))
-                np.compress(finite, ratio, out=out[pos : pos + count])
-                pos += count
-    return out[:pos]
+    return [flat_view(forget[name]) for name in full], [flat_view(full[name]) for name in full]
+
+
+def _ratio_dtype(views: Sequence[np.ndarray | Tensor]) -> type[np.floating]:
+    """float64 if any importance is float64 (torch's promotion with float32), else float32."""
+    wide = any(v.dtype == (np.float64 if isinstance(v, np.ndarray) else torch.float64) for v in views)
+    return np.float64 if wide else np.float32
+
+
+def _ratio_steps(
+    forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating]
+) -> Iterator[np.ndarray]:
+    """``forget / full`` over all tensors, one step of at most ``_CHUNK`` ratios at a time.
+
+    Ratios are formed by numpy (elementwise work and reductions on arrays this small are
+    several times faster than torch's on one CPU thread). Each yielded array lives in a
+    scratch buffer that the next step overwrites.
+    """
+    ratio = np.empty(_CHUNK, dtype=dtype)
+    num = np.empty(_CHUNK, dtype=dtype)
+    den = np.empty(_CHUNK, dtype=dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for step in chunk_steps([len(x) for x in full]):
+            if len(step) == 1:
+                i, start, stop = step[0]
+                f, d = piece(forget[i], start, stop, dtype), piece(full[i], start, stop, dtype)
+            else:
+                k = sum(stop - start for _, start, stop in step)
+                f = np.concatenate([piece(forget[i], s, e, dtype) for i, s, e in step], out=num[:k])
+                d = np.concatenate([piece(full[i], s, e, dtype) for i, s, e in step], out=den[:k])
+            yield np.divide(f, d, out=ratio[: f.size])
+
+
+def _exact_order_stats(
+    forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating],
+    percentile: float,
+) -> tuple[int, float, float]:
+    """``(n finite ratios, lo-th smallest, hi-th smallest)`` by an introselect over all finite
+    ratios, copied into one array of the importances' size."""
+    ratios = np.empty(sum(len(x) for x in full), dtype=dtype)
+    n = 0
+    for ratio in _ratio_steps(forget, full, dtype):
+        finite = np.isfinite(ratio)
+        count = int(np.count_nonzero(finite))
+        np.compress(finite, ratio, out=ratios[n : n + count])
+        n += count
+    if n == 0:
+        return 0, math.nan, math.nan
+    ratios = ratios[:n]
+    lo, hi = _order_stat_indices(n, percentile)
+    ratios.partition(sorted({lo, hi}))
+    return n, float(ratios[lo]), float(ratios[hi])
+
+
+def _sample_ratios(
+    forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating], m: int
+) -> np.ndarray:
+    """The finite ones among ``m`` ratios at seeded random positions (drawn with replacement),
+    sorted, as float64. Gathers only those elements: no pass over the importances."""
+    sizes = np.array([len(x) for x in full], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    positions = np.sort(np.random.default_rng(0x5EED).integers(0, int(offsets[-1]), size=m))
+    bounds = np.searchsorted(positions, offsets)
+    f_parts, d_parts = [], []
+    for i in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
+        local = positions[bounds[i] : bounds[i + 1]] - offsets[i]
+        for source, parts in ((forget[i], f_parts), (full[i], d_parts)):
+            if isinstance(source, np.ndarray):
+                parts.append(source[local].astype(dtype, copy=False))
+            else:
+                index = torch.from_numpy(local).to(source.device)
+                parts.append(piece(source[index], 0, len(local), dtype))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratios = np.divide(np.concatenate(f_parts), np.concatenate(d_parts))
+    return np.sort(ratios[np.isfinite(ratios)].astype(np.float64))
+
+
+def _bracketed_order_stats(
+    forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating],
+    percentile: float,
+) -> tuple[int, float, float] | None:
+    """The same as :func:`_exact_order_stats`, selecting among the few ratios near the answer.
+
+    A seeded random sample of the ratios (gathered: no pass over the data) gives two of its
+    order statistics, ``_SIGMAS`` binomial standard deviations either side of the percentile,
+    as a bracket ``[a, b]``. One pass over all ratios counts the finite ones and those below
+    ``a`` and keeps the finite ones inside the bracket. If the sought order statistics fall
+    inside the bracket (checked with the counts: the answer never depends on the sample), they
+    are selected among the kept ratios. Returns None when they do not, or when the bracket
+    holds too many ratios (heavy ties).
+    """
+    n = sum(len(x) for x in full)
+    sample = _sample_ratios(forget, full, dtype, min(1 << 16, max(1 << 12, n >> 6)))
+    if sample.size < 64:
+        return None
+    q = percentile / 100
+    delta = _SIGMAS * math.sqrt(q * (1 - q) / sample.size) + _SIGMAS / sample.size
+    lo_rank = math.floor((q - delta) * (sample.size - 1))
+    hi_rank = math.ceil((q + delta) * (sample.size - 1))
+    a = float(sample[lo_rank]) if lo_rank >= 0 else -math.inf
+    b = float(sample[hi_rank]) if hi_rank < sample.size else math.inf
+    cap = max(1 << 16, int(16 * (2 * delta) * n))
+
+    n_finite = below = kept = 0
+    parts = []
+    for ratio in _ratio_steps(forget, full, dtype):
+        finite = int(np.count_nonzero(np.isfinite(ratio)))
+        if finite < ratio.size:  # NaN and -inf become +inf: above any bracket, never kept
+            np.nan_to_num(ratio, copy=False, nan=math.inf, posinf=math.inf, neginf=math.inf)
+        n_finite += finite
+        inside = ratio >= a  # the finite ratios >= a, and the infs
+        below += finite - (int(np.count_nonzero(inside)) - (ratio.size - finite))
+        inside &= ratio < math.inf if b == math.inf else ratio <= b
+        parts.append(ratio[inside])
+        kept += parts[-1].size
+        if kept > cap:
+            return None
+    if n_finite == 0:
+        return 0, math.nan, math.nan
+    lo, hi = _order_stat_indices(n_finite, percentile)
+    if not below <= lo <= hi < below + kept:
+        return None
+    candidates = np.concatenate(parts)
+    candidates.partition(sorted({lo - below, hi - below}))
+    return n_finite, float(candidates[lo - below]), float(candidates[hi - below])
 
 
 def select_alpha(
@@ -128,10 +292,15 @@ def select_alpha(
     for float32 importances) and interpolated in float64, so the result equals
     ``np.percentile(ratios.astype(np.float64), percentile)`` exactly.
 
-    Works for any model size (``torch.quantile`` refuses more than 16M elements): the finite
-    ratios are written into one array of the importances' size (chunk by chunk) and the two
-    order statistics are found by an in-place introselect, O(n) time. Peak extra memory: one
-    array of the importances' size plus a few chunks of 4M elements.
+    Works for any model size (``torch.quantile`` refuses more than 16M elements) in O(n) time
+    without copying the importances: ratios are formed in cache-sized steps of 64K elements.
+    Up to 128K elements, the two order statistics are found by an introselect over all finite
+    ratios. Above that, a seeded random sample of the ratios brackets the percentile and only
+    the ratios inside the bracket (about 1% of them) are kept and selected from; the counts of
+    a second pass check that the bracket holds the answer, and if it does not (it practically
+    never happens) the full introselect runs instead. Either way the result is exact. Peak
+    extra memory: the kept ratios plus a few steps (the full introselect: one array of the
+    importances' size).
 
     Args:
         full_importances: ``[]_D`` (ASSD: computed on the retain set), name -> tensor.
@@ -147,13 +316,25 @@ def select_alpha(
     """
     if isinstance(percentile, bool) or not isinstance(percentile, Real) or not 0 <= percentile <= 100:
         raise ValueError(f"percentile={percentile!r} must be a number in [0, 100]")
-    ratios = _finite_ratios(full_importances, forget_importances)
-    n = ratios.size
+    return alpha_from_views(*_flat_pairs(full_importances, forget_importances), percentile)
+
+
+def alpha_from_views(
+    forget: Sequence[np.ndarray | Tensor], full: Sequence[np.ndarray | Tensor], percentile: float
+) -> float:
+    """:func:`select_alpha` on flat views (:func:`flat_view`) of matching tensors, listed in
+    the same order, with ``percentile`` already checked. For callers that hold the views."""
+    forget, full = list(forget), list(full)
+    dtype = _ratio_dtype(forget + full)
+    found = None
+    if sum(len(x) for x in full) > _EXACT_MAX:
+        found = _bracketed_order_stats(forget, full, dtype, percentile)
+    if found is None:
+        found = _exact_order_stats(forget, full, dtype, percentile)
+    n, lo_value, hi_value = found
     if n == 0:
         raise ValueError(
             "no finite forget/full importance ratio: the importances are all zero or the full "
             "importances are zero wherever the forget ones are not; check the loaders"
         )
-    lo, hi = _order_stat_indices(n, percentile)
-    ratios.partition(sorted({lo, hi}))
-    return percentile_linear((float(ratios[lo]), float(ratios[hi])), n, percentile)
+    return percentile_linear((lo_value, hi_value), n, percentile)

@@ -1,7 +1,9 @@
 """One-call unlearning: SSD with given alpha and lambda, and parameter-free ASSD.
 
 Both compute the forget importances ``[]_Df`` with the same function (and so the same
-settings) as the full importances, then :func:`~assd_core.dampening.dampen` in place.
+settings) as the full importances, then :func:`~assd_core.dampening.dampen` in place. The full
+importances are checked once, before the forget pass (not again when dampening); the forget
+importances are checked before anything is written.
 """
 
 from __future__ import annotations
@@ -13,11 +15,39 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from assd_core.dampening import DampeningReport, check_importances, dampen
+from assd_core.dampening import DampeningReport, check_number, dampen_checked, validated_views
 from assd_core.importance import compute_importances
-from assd_core.selection import adaptive_percentile, select_alpha
+from assd_core.selection import adaptive_percentile, alpha_from_views, flat_view
 
 __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
+
+
+def _checked_forget_pass(
+    model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor],
+    stacklevel: int,
+) -> tuple[list[tuple[str, Tensor]], list[Any], dict[str, Tensor]]:
+    """Check the full importances, warn on a batch-size mismatch, compute the forget ones.
+
+    ``stacklevel`` goes to ``warnings.warn`` (3: the warning points at the caller of the
+    function that called this one).
+
+    Returns:
+        ``list(model.named_parameters())``, the flat views of the full importances in that
+        order, and the forget importances.
+    """
+    named = list(model.named_parameters())
+    full_views = validated_views(named, full_importances, "full importances")
+    recorded = getattr(full_importances, "batch_size", None)
+    current = getattr(forget_loader, "batch_size", None)
+    if recorded is not None and current is not None and recorded != current:
+        warnings.warn(
+            f"the full importances were computed with batch_size={recorded} but the forget "
+            f"loader has batch_size={current}; importances scale with the batch size, so use "
+            "the same batch size for both",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return named, full_views, compute_importances(model, forget_loader)
 
 
 def forget_importances(
@@ -29,18 +59,17 @@ def forget_importances(
     importances: the importance is a mean of squared *batch* gradients, so its scale depends
     on the batch size and the two would not be comparable.
     """
-    check_importances(model, full_importances, "full importances")
-    recorded = getattr(full_importances, "batch_size", None)
-    current = getattr(forget_loader, "batch_size", None)
-    if recorded is not None and current is not None and recorded != current:
-        warnings.warn(
-            f"the full importances were computed with batch_size={recorded} but the forget "
-            f"loader has batch_size={current}; importances scale with the batch size, so use "
-            "the same batch size for both",
-            UserWarning,
-            stacklevel=3,
-        )
-    return compute_importances(model, forget_loader)
+    return _checked_forget_pass(model, forget_loader, full_importances, stacklevel=4)[2]
+
+
+def _dampen_with(
+    named: list[tuple[str, Tensor]], full_views: list[Any], full_importances: Mapping[str, Tensor],
+    forget: Mapping[str, Tensor], alpha: float, lam: float,
+) -> DampeningReport:
+    """Dampen after checking alpha, lam and the forget importances (the full ones are checked)."""
+    alpha, lam = check_number("alpha", alpha), check_number("lam", lam)
+    forget_views = validated_views(named, forget, "forget importances")
+    return dampen_checked(named, full_views, forget_views, full_importances, forget, alpha, lam)
 
 
 def ssd_unlearn(
@@ -64,8 +93,8 @@ def ssd_unlearn(
     Returns:
         The :class:`DampeningReport`.
     """
-    forget = forget_importances(model, forget_loader, full_importances)
-    return dampen(model, full_importances, forget, alpha, lam)
+    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances, stacklevel=3)
+    return _dampen_with(named, full_views, full_importances, forget, alpha, lam)
 
 
 def assd_unlearn(
@@ -104,7 +133,8 @@ def assd_unlearn(
             )
         n_forget = len(dataset)
     percentile = adaptive_percentile(n_forget, n_total)
-    forget = forget_importances(model, forget_loader, full_importances)
-    alpha = select_alpha(full_importances, forget, percentile)
-    report = dampen(model, full_importances, forget, alpha, lam=1.0)
+    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances, stacklevel=3)
+    # select_alpha on the same views (names and shapes match: forget comes from this model)
+    alpha = alpha_from_views([flat_view(forget[name]) for name, _ in named], full_views, percentile)
+    report = _dampen_with(named, full_views, full_importances, forget, alpha, 1.0)
     return dataclasses.replace(report, percentile=percentile)
