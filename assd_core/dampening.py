@@ -142,7 +142,8 @@ def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what:
 
 def check_number(name: str, value: float) -> float:
     """``float(value)``, or a ValueError naming ``name`` unless it is a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value < 0):
         raise ValueError(f"{name}={value!r} must be a finite number >= 0")
     return float(value)
 
@@ -234,10 +235,12 @@ def dampen_checked(
             ):
                 groups.setdefault((p.dtype, d.dtype), []).append((name, p, d, f))
             else:
-                counts[name] = _dampen_tensor(p, full_importances[name], forget_importances[name], alpha, lam)
+                counts[name] = _dampen_tensor(p, full_importances[name], forget_importances[name],
+                                              alpha, lam)
         for members in groups.values():
             names, params, fulls, forgets = zip(*members)
-            counts.update(zip(names, _dampen_numpy(list(params), list(fulls), list(forgets), alpha, lam)))
+            selected = _dampen_numpy(list(params), list(fulls), list(forgets), alpha, lam)
+            counts.update(zip(names, selected))
     counts = {name: counts[name] for name, _ in named}
     return DampeningReport(
         n_selected=sum(counts.values()),
@@ -278,4 +281,5 @@ def dampen(
     named = list(model.named_parameters())
     full_views = validated_views(named, full_importances, "full importances")
     forget_views = validated_views(named, forget_importances, "forget importances")
-    return dampen_checked(named, full_views, forget_views, full_importances, forget_importances, alpha, lam)
+    return dampen_checked(named, full_views, forget_views, full_importances, forget_importances,
+                          alpha, lam)

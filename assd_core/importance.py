@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = [
     "Importances",
@@ -122,7 +122,8 @@ def compute_importances(
     sums: dict[str, Tensor] = {}
 
     was_training = model.training
-    model.eval()
+    if any(m.training for m in model.modules()):  # eval() sets every module's flag: skip if set
+        model.eval()
     n_batches = 0
     n_samples = 0
     try:
@@ -151,7 +152,7 @@ def compute_importances(
             "the loader yielded no batch, so no importance can be computed; "
             "check that the data set (e.g. the forget set) is not empty."
         )
-    if sums:
+    if sums and n_batches > 1:  # x / 1 == x exactly: one batch needs no division
         torch._foreach_div_(list(sums.values()), float(n_batches))
     sums = {name: sums[name] if name in sums else torch.zeros_like(p) for name, p in named}
     return Importances(

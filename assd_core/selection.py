@@ -186,6 +186,14 @@ def _ratio_steps(
             yield np.divide(f, d, out=ratio[: f.size])
 
 
+def _two_order_stats(values: np.ndarray, lo: int, hi: int) -> tuple[float, float]:
+    """The ``lo``-th and ``hi``-th smallest of ``values`` (0-based, ``hi`` is ``lo`` or
+    ``lo + 1``), partitioning ``values`` in place: one introselect, then the minimum of what
+    lies above position ``lo`` (the next order statistic)."""
+    values.partition(lo)
+    return float(values[lo]), float(values[lo] if hi == lo else values[lo + 1 :].min())
+
+
 def _exact_order_stats(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating],
     percentile: float,
@@ -201,10 +209,7 @@ def _exact_order_stats(
         n += count
     if n == 0:
         return 0, math.nan, math.nan
-    ratios = ratios[:n]
-    lo, hi = _order_stat_indices(n, percentile)
-    ratios.partition(sorted({lo, hi}))
-    return n, float(ratios[lo]), float(ratios[hi])
+    return (n, *_two_order_stats(ratios[:n], *_order_stat_indices(n, percentile)))
 
 
 def _sample_ratios(
@@ -275,9 +280,7 @@ def _bracketed_order_stats(
     lo, hi = _order_stat_indices(n_finite, percentile)
     if not below <= lo <= hi < below + kept:
         return None
-    candidates = np.concatenate(parts)
-    candidates.partition(sorted({lo - below, hi - below}))
-    return n_finite, float(candidates[lo - below]), float(candidates[hi - below])
+    return (n_finite, *_two_order_stats(np.concatenate(parts), lo - below, hi - below))
 
 
 def select_alpha(

@@ -93,7 +93,8 @@ def ssd_unlearn(
     Returns:
         The :class:`DampeningReport`.
     """
-    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances, stacklevel=3)
+    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
+                                                     stacklevel=3)
     return _dampen_with(named, full_views, full_importances, forget, alpha, lam)
 
 
@@ -133,7 +134,8 @@ def assd_unlearn(
             )
         n_forget = len(dataset)
     percentile = adaptive_percentile(n_forget, n_total)
-    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances, stacklevel=3)
+    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
+                                                     stacklevel=3)
     # select_alpha on the same views (names and shapes match: forget comes from this model)
     alpha = alpha_from_views([flat_view(forget[name]) for name, _ in named], full_views, percentile)
     report = _dampen_with(named, full_views, full_importances, forget, alpha, 1.0)

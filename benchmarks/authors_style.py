@@ -124,8 +124,9 @@ def assd_percentile(n_forget: int, n_total: int) -> float:
     return 100 - np.log(1 + (n_forget / n_total) * 100)
 
 
-def assd_unlearn(model: nn.Module, forget_loader: DataLoader, original_importances: dict[str, torch.Tensor],
-                 *, n_forget: int, n_total: int) -> float:
+def assd_unlearn(model: nn.Module, forget_loader: DataLoader,
+                 original_importances: dict[str, torch.Tensor], *, n_forget: int, n_total: int
+                 ) -> float:
     """ASSD in place, the full-data importances given (cached): forget importances, alpha,
     dampening. Returns alpha."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -135,7 +136,8 @@ def assd_unlearn(model: nn.Module, forget_loader: DataLoader, original_importanc
                          assd_percentile(n_forget, n_total))
 
 
-def assd_unlearn_as_run(model: nn.Module, retain_loader: DataLoader, forget_loader: DataLoader) -> float:
+def assd_unlearn_as_run(model: nn.Module, retain_loader: DataLoader, forget_loader: DataLoader
+                        ) -> float:
     """The notebook's ``ssd(net, retain_loader, forget_loader, alpha="Adaptive", lambda_param=1)``
     as it runs: the retain-set importances are recomputed on every call. Returns alpha."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)

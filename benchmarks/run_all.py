@@ -4,7 +4,7 @@
 
 ``--quick`` shrinks every benchmark (tenfold smaller data, few reps, one small size for the
 scale benchmark) so that a test can check the scripts still run; its numbers mean little.
-The full run takes about 12-15 minutes on the project's 2-core machine. One torch thread
+The full run takes 10-15 minutes on the project's 2-core machine. One torch thread
 throughout (see ``bench_common``). See ``benchmarks/README.md`` for what each one measures.
 """
 

@@ -21,7 +21,14 @@ import torch
 from conftest import REPO, assert_bit_identical, loader, make_mlp, mlp_data
 from torch import nn
 
-from assd_core import accuracy, assd_unlearn, compute_importances, dampen, entropy_mia, select_alpha
+from assd_core import (
+    accuracy,
+    assd_unlearn,
+    compute_importances,
+    dampen,
+    entropy_mia,
+    select_alpha,
+)
 from assd_core.dampening import _dampen_tensor
 
 BENCHMARKS = REPO / "benchmarks"
@@ -38,8 +45,8 @@ COLUMNS = {
                          "authors_as_run_s", "full_importances_s", "assd_per_finetune_epoch",
                          "assd_per_retrain", "assd_per_authors", "assd_per_authors_as_run",
                          "eval_s", "eval_authors_s", "eval_per_authors", "alpha_rel_diff",
-                         "as_run_alpha_rel_diff", "weights_max_rel_diff", "accuracy_max_diff", "mia_diff",
-                         "same_result"},
+                         "as_run_alpha_rel_diff", "weights_max_rel_diff", "accuracy_max_diff",
+                         "mia_diff", "same_result"},
     "selection_scale.csv": {"size", "implementation", "parameters", "importance_bytes", "select_s",
                             "select_ns_per_param", "select_rss_peak_x", "select_traced_peak_x",
                             "dampen_s", "dampen_ns_per_param", "dampen_rss_peak_x",
@@ -77,8 +84,10 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert {row["forget_share"] for row in floor} == {"0.002", "0.01", "0.1"}
     assert all(float(row["ratio"]) > 0 and row["threads"] == "1" for row in floor)
     assert all(row["same_result"] == "True" for row in _read(tmp_path / "alternatives.csv"))
-    assert {row["implementation"] for row in _read(tmp_path / "selection_scale.csv")} == {"ours", "authors"}
-    assert [row["model_size"] for row in _read(tmp_path / "experiment_grid.csv")] == ["2x50", "3x100", "5x250"]
+    scale = _read(tmp_path / "selection_scale.csv")
+    assert {row["implementation"] for row in scale} == {"ours", "authors"}
+    grid = _read(tmp_path / "experiment_grid.csv")
+    assert [row["model_size"] for row in grid] == ["2x50", "3x100", "5x250"]
 
 
 @pytest.mark.slow
@@ -116,21 +125,25 @@ def test_authors_style_gives_our_results() -> None:
     n_total = len(retain.dataset) + len(forget.dataset)
     full = compute_importances(model, retain)
     twin = copy.deepcopy(model)
-    theirs_full = authors_style.calc_importance(twin, retain, torch.optim.SGD(twin.parameters(), lr=0.1))
+    optimizer = torch.optim.SGD(twin.parameters(), lr=0.1)
+    theirs_full = authors_style.calc_importance(twin, retain, optimizer)
     for name, t in full.items():
         torch.testing.assert_close(theirs_full[name], t, rtol=1e-5, atol=1e-12)
 
     ours, theirs = copy.deepcopy(model), copy.deepcopy(model)
     report = assd_unlearn(ours, forget, full, n_total=n_total)
-    alpha = authors_style.assd_unlearn(theirs, forget, full, n_forget=len(forget.dataset), n_total=n_total)
+    n_forget = len(forget.dataset)
+    alpha = authors_style.assd_unlearn(theirs, forget, full, n_forget=n_forget, n_total=n_total)
     assert alpha == pytest.approx(report.alpha, rel=1e-6)
-    assert authors_style.assd_percentile(len(forget.dataset), n_total) == pytest.approx(report.percentile, abs=1e-12)
+    percentile = authors_style.assd_percentile(n_forget, n_total)
+    assert percentile == pytest.approx(report.percentile, abs=1e-12)
     for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
         torch.testing.assert_close(q, p, rtol=1e-6, atol=0)
 
     # as their code runs it: retain importances recomputed inside, same answer
     again = copy.deepcopy(model)
-    assert authors_style.assd_unlearn_as_run(again, retain, forget) == pytest.approx(report.alpha, rel=1e-5)
+    as_run = authors_style.assd_unlearn_as_run(again, retain, forget)
+    assert as_run == pytest.approx(report.alpha, rel=1e-5)
     for p, q in zip(ours.parameters(), again.parameters(), strict=True):
         torch.testing.assert_close(q, p, rtol=1e-5, atol=1e-7)
 
@@ -138,7 +151,8 @@ def test_authors_style_gives_our_results() -> None:
     assert theirs_eval["test_accuracy"] == pytest.approx(accuracy(ours, test), abs=1e-4)
     assert theirs_eval["forget_accuracy"] == pytest.approx(accuracy(ours, forget), abs=1e-4)
     mia = entropy_mia(model, retain, forget, test)
-    assert authors_style.get_membership_attack_prob(retain, forget, test, model) == pytest.approx(mia, abs=1e-9)
+    theirs_mia = authors_style.get_membership_attack_prob(retain, forget, test, model)
+    assert theirs_mia == pytest.approx(mia, abs=1e-9)
     assert 0 < entropy_mia(model, retain, retain, test) <= 100  # the attack is not degenerate
 
 
@@ -171,8 +185,10 @@ SHAPES = [(300, 400), (7,), (64, 3, 3, 3), (100_001,), (5,)]
      (99.31, 0.3, torch.float64, False), (50.0, 0.0, torch.float32, True),
      (0.0, 0.05, torch.float32, False), (100.0, 0.05, torch.float32, False)],
 )
-def test_bracketed_selection_equals_numpy(p: float, zero_share: float, dtype: torch.dtype, ties: bool) -> None:
-    full, forget = _importances(SHAPES, seed=int(p * 10), zero_share=zero_share, dtype=dtype, ties=ties)
+def test_bracketed_selection_equals_numpy(p: float, zero_share: float, dtype: torch.dtype,
+                                          ties: bool) -> None:
+    full, forget = _importances(SHAPES, seed=int(p * 10), zero_share=zero_share, dtype=dtype,
+                                ties=ties)
     assert sum(t.numel() for t in full.values()) > 1 << 17  # the bracketed path
     ratios = np.concatenate([(forget[n] / full[n]).numpy().ravel() for n in full]).astype(np.float64)
     assert select_alpha(full, forget, p) == np.percentile(ratios[np.isfinite(ratios)], p)
@@ -183,11 +199,13 @@ class _Bag(nn.Module):
         super().__init__()
         g = torch.Generator().manual_seed(0)
         for i, shape in enumerate(shapes):
-            self.register_parameter(f"t{i}", nn.Parameter(torch.randn(shape, generator=g, dtype=dtype)))
+            values = torch.randn(shape, generator=g, dtype=dtype)
+            self.register_parameter(f"t{i}", nn.Parameter(values))
 
 
 @pytest.mark.parametrize("param_dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize(("imp_dtype", "alpha", "lam"), [(torch.float32, 3.0, 1.0), (torch.float64, 0.5, 0.7)])
+@pytest.mark.parametrize(("imp_dtype", "alpha", "lam"),
+                         [(torch.float32, 3.0, 1.0), (torch.float64, 0.5, 0.7)])
 def test_dampen_steps_equal_the_plain_torch_expression(param_dtype, imp_dtype, alpha, lam) -> None:
     shapes = [*SHAPES, (70_000, 2)]  # tensors of 16K+ elements get steps of their own
     model = _Bag(shapes, param_dtype)
@@ -201,7 +219,8 @@ def test_dampen_steps_equal_the_plain_torch_expression(param_dtype, imp_dtype, a
     report = dampen(model, full, forget, alpha, lam)
 
     assert report.selected_per_tensor == counts and report.n_selected > 0
-    for (name, p), (_, q) in zip(model.named_parameters(), expected.named_parameters(), strict=True):
+    pairs = zip(model.named_parameters(), expected.named_parameters(), strict=True)
+    for (name, p), (_, q) in pairs:
         assert_bit_identical(p.detach(), q.detach())
         assert (p._version > versions[name]) == (counts[name] > 0)  # in-place writes are recorded
 
