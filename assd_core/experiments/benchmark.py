@@ -45,18 +45,15 @@ from assd_core.experiments.image_pipeline import (
     load_data,
     make_task,
     metric_rows,
+    paper_resnet18_setup,
     retain_importances,
     retrained_model,
 )
 from assd_core.experiments.runner import run_scenarios
 from assd_core.selection import adaptive_percentile, select_alpha
 from assd_core.training import (
-    CIFAR10_SCHEDULE,
-    CIFAR20_SCHEDULE,
-    CIFAR100_SCHEDULE,
     VIT_CIFAR20_SCHEDULE,
     VIT_SCHEDULE,
-    PaperSchedule,
     ssd_image_recipe,
 )
 from assd_core.unlearn import forget_importances
@@ -225,10 +222,8 @@ def _cpu_setups(profile: str) -> tuple[ImageSetup, ...]:
 
 
 def _paper_setups(dataset: str) -> tuple[ImageSetup, ...]:
-    resnet: PaperSchedule = {"cifar100": CIFAR100_SCHEDULE, "cifar20": CIFAR20_SCHEDULE,
-                             "cifar10": CIFAR10_SCHEDULE, "pins": CIFAR100_SCHEDULE}[dataset]
     vit = VIT_CIFAR20_SCHEDULE if dataset == "cifar20" else VIT_SCHEDULE
-    setups = [ImageSetup(dataset=dataset, width=64, epochs=resnet.epochs, milestones=resnet.milestones)]
+    setups = [paper_resnet18_setup(dataset)]
     if dataset != "pins":  # the paper reports Pins for ResNet18 only
         setups.append(ImageSetup(dataset=dataset, model="vit", vit_preset="b16", image_size=224,
                                  epochs=vit.epochs, milestones=vit.milestones))

@@ -25,7 +25,13 @@ from assd_core.experiments.device import compute_device
 from assd_core.importance import compute_importances
 from assd_core.metrics import accuracy, entropy_mia
 from assd_core.models import ModelSpec, build_model
-from assd_core.training import ssd_image_recipe, train
+from assd_core.training import (
+    CIFAR10_SCHEDULE,
+    CIFAR20_SCHEDULE,
+    CIFAR100_SCHEDULE,
+    ssd_image_recipe,
+    train,
+)
 
 __all__ = [
     "ImageSetup",
@@ -38,6 +44,7 @@ __all__ = [
     "make_task",
     "metric_rows",
     "model_spec",
+    "paper_resnet18_setup",
     "retain_importances",
     "retrained_model",
 ]
@@ -95,6 +102,18 @@ class ImageSetup:
         """The settings that determine the loaded data."""
         keys = ("dataset", "data_root", "max_per_class", "image_size")
         return {k: getattr(self, k) for k in keys}
+
+
+def paper_resnet18_setup(dataset: str) -> ImageSetup:
+    """The paper's ResNet18 on ``dataset``: width 64, batch 64, the SSD schedule of that data set
+    (``../shared/REFERENCE.md`` section 3; Pins uses CIFAR-100's, as the SSD checkpoints suggest)."""
+    schedules = {"cifar100": CIFAR100_SCHEDULE, "cifar20": CIFAR20_SCHEDULE,
+                 "cifar10": CIFAR10_SCHEDULE, "pins": CIFAR100_SCHEDULE}
+    if dataset not in schedules:
+        raise ValueError(f"no paper schedule for dataset {dataset!r}; known: {sorted(schedules)}")
+    schedule = schedules[dataset]
+    return ImageSetup(dataset=dataset, width=64, epochs=schedule.epochs,
+                      milestones=schedule.milestones)
 
 
 @functools.lru_cache(maxsize=4)

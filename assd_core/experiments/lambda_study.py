@@ -51,12 +51,12 @@ from assd_core.experiments.image_pipeline import (
     forget_loader,
     load_data,
     make_task,
+    paper_resnet18_setup,
     retain_importances,
 )
 from assd_core.experiments.runner import seed_everything, torch_threads
 from assd_core.experiments.store import atomic_write_bytes
 from assd_core.selection import adaptive_percentile, select_alpha
-from assd_core.training import CIFAR20_SCHEDULE, CIFAR100_SCHEDULE
 from assd_core.unlearn import forget_importances
 
 __all__ = [
@@ -83,11 +83,9 @@ SMOKE_IMAGE_SETUP = ImageSetup(dataset="mnist_sample", max_per_class=30, width=8
 #: the paper's baselines are). About 25 s of training on one core.
 BOOK_IMAGE_SETUP = ImageSetup(dataset="mnist_sample", width=8, epochs=4, milestones=(2, 3))
 #: The paper's CIFAR-100 ResNet18: width 64, batch 64, 200 epochs, decay at 60/120/160.
-PAPER_CIFAR100_SETUP = ImageSetup(dataset="cifar100", width=64, epochs=CIFAR100_SCHEDULE.epochs,
-                                  milestones=CIFAR100_SCHEDULE.milestones)
+PAPER_CIFAR100_SETUP = paper_resnet18_setup("cifar100")
 #: The paper's CIFAR-20 ResNet18: width 64, batch 64, 40 epochs, decay at 15/30/35.
-PAPER_CIFAR20_SETUP = ImageSetup(dataset="cifar20", width=64, epochs=CIFAR20_SCHEDULE.epochs,
-                                 milestones=CIFAR20_SCHEDULE.milestones)
+PAPER_CIFAR20_SETUP = paper_resnet18_setup("cifar20")
 
 ObjectiveName = Literal["dr_minus_df_mia", "dr_minus_df", "dr_minus_mia"]
 
