@@ -11,13 +11,14 @@ KEY    := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 RESULTS ?= $(CURDIR)/results
 PYTEST_ARGS ?=
 
-.PHONY: help test book book-paper bench install-test install-book constraints clean
+.PHONY: help test book book-paper bench bench-import install-test install-book constraints clean
 
 help:
-	@echo "make test        - install if needed; unit tests, notebooks (nbval, smoke), smoke book"
+	@echo "make test        - install if needed; mypy (core), unit tests, notebooks (nbval, smoke), smoke book"
 	@echo "make book        - install if needed; build the book (book profile) into _build/html"
 	@echo "make book-paper  - run every notebook at the paper profile (GPU, real data) with papermill"
 	@echo "make bench       - performance benchmarks (tables on stdout, CSV in benchmarks/results)"
+	@echo "make bench-import - import time and memory of assd_core against torch alone"
 	@echo "make constraints - re-pin every installed package into constraints.txt"
 
 $(PY):
@@ -25,7 +26,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade "pip>=24" setuptools wheel
 
 $(VENV)/.installed-test-$(KEY): | $(PY)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,book]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	rm -f $(VENV)/.installed-test-*
 	touch $@
 
@@ -38,6 +39,7 @@ install-test: $(VENV)/.installed-test-$(KEY)
 install-book: $(VENV)/.installed-book-$(KEY)
 
 test: install-test
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
@@ -57,6 +59,9 @@ book-paper: install-book
 
 bench: install-test
 	$(PY) benchmarks/run_all.py
+
+bench-import: install-test
+	$(PY) benchmarks/import_cost.py
 
 constraints: install-test
 	$(PY) -m pip freeze --exclude-editable --exclude assd-core > constraints.txt

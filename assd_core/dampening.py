@@ -28,12 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from assd_core.selection import NUMPY_DTYPES, chunk_steps, flat_view
+from assd_core._kernels import CHUNK, NUMPY_DTYPES, chunk_steps, flat_view
 
 __all__ = ["DampeningReport", "check_importances", "dampen"]
-
-#: Elements per step: the temporaries of a step stay in the CPU cache.
-_STEP = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
     """
     for dtype in (np.float32, np.float64):
         group = [v for v in views if isinstance(v, np.ndarray) and v.dtype == dtype]
-        for step in chunk_steps([v.size for v in group], _STEP, alone=_STEP // 4):
+        for step in chunk_steps([v.size for v in group], CHUNK, alone=CHUNK // 4):
             if len(step) == 1:
                 values = group[step[0][0]]  # the whole tensor: min and max need no scratch
                 if step[0][1]:
@@ -88,7 +85,7 @@ def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
 
 
 def validated_views(
-    named: list[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str
+    named: Sequence[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str
 ) -> list[np.ndarray | Tensor]:
     """:func:`check_importances` for ``named = list(model.named_parameters())``; returns the
     flat views (:func:`flat_view`) of the importances, in parameter order, for reuse."""
@@ -175,11 +172,11 @@ def _dampen_numpy(
     views = [p.detach().numpy().reshape(-1) for p in params]
     p_dtype = views[0].dtype
     counts = [0] * len(params)
-    threshold = np.empty(_STEP, dtype=fulls[0].dtype)
+    threshold = np.empty(CHUNK, dtype=fulls[0].dtype)
     # Like torch, let alpha * full or lam * full / forget overflow to inf silently (an inf
     # threshold selects nothing; an inf factor is clamped to 1).
     with np.errstate(over="ignore"):
-        for step in chunk_steps([v.size for v in views], _STEP):
+        for step in chunk_steps([v.size for v in views], CHUNK):
             if len(step) == 1:
                 i, start, stop = step[0]
                 d, f = fulls[i][start:stop], forgets[i][start:stop]
@@ -207,7 +204,7 @@ def _dampen_numpy(
 
 
 def dampen_checked(
-    named: list[tuple[str, Tensor]],
+    named: Sequence[tuple[str, Tensor]],
     full_views: list[np.ndarray | Tensor],
     forget_views: list[np.ndarray | Tensor],
     full_importances: Mapping[str, Tensor],
@@ -255,6 +252,7 @@ def dampen(
     model: nn.Module,
     full_importances: Mapping[str, Tensor],
     forget_importances: Mapping[str, Tensor],
+    *,
     alpha: float,
     lam: float = 1.0,
 ) -> DampeningReport:

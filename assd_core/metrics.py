@@ -90,8 +90,15 @@ def entropy_mia(
 
     Raises:
         ValueError: one of the loaders yields no sample.
+        ImportError: scikit-learn is not installed (the ``mia`` extra).
     """
-    from sklearn.linear_model import LogisticRegression
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as error:
+        raise ImportError(
+            "entropy_mia needs scikit-learn, which is not installed: "
+            'pip install "assd-core[mia]" (or pip install scikit-learn)'
+        ) from error
 
     h_retain = predict_entropy(model, retain_loader)
     h_test = predict_entropy(model, test_loader)

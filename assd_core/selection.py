@@ -22,10 +22,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["adaptive_percentile", "alpha_from_views", "percentile_linear", "select_alpha"]
+from assd_core._kernels import (
+    CHUNK,
+    chunk_steps,
+    flat_view,
+    order_stat_indices,
+    percentile_linear,
+    piece,
+    two_order_stats,
+)
 
-#: Elements per step when forming ratios: a step's temporaries stay in the CPU cache.
-_CHUNK = 1 << 16
+__all__ = ["adaptive_percentile", "alpha_from_views", "select_alpha"]
 #: Up to this many elements, the order statistics are selected among all finite ratios.
 _EXACT_MAX = 1 << 17
 #: Half-width of the sampled bracket around the percentile, in binomial standard deviations.
@@ -58,84 +65,6 @@ def adaptive_percentile(n_forget: int, n_total: int) -> float:
     return 100.0 - math.log(1.0 + 100.0 * n_forget / n_total)
 
 
-def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float) -> float:
-    """Numpy's default ('linear') percentile from the two order statistics it needs.
-
-    Args:
-        order_stat: the ``floor(v)``-th and ``floor(v) + 1``-th smallest values (0-based,
-            the second clipped to ``n - 1``), where ``v = (n - 1) * percentile / 100``.
-        n: number of values.
-        percentile: in ``[0, 100]``.
-
-    Returns:
-        Exactly what ``np.percentile(values, percentile)`` returns for float64 values.
-    """
-    q = np.true_divide(percentile, 100)
-    virtual = (n - 1) * q
-    gamma = virtual - np.floor(virtual)
-    a, b = np.float64(order_stat[0]), np.float64(order_stat[1])
-    diff = b - a
-    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
-
-
-def _order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
-    virtual = (n - 1) * np.true_divide(percentile, 100)
-    lo = int(min(max(np.floor(virtual), 0), n - 1))
-    return lo, min(lo + 1, n - 1)
-
-
-#: torch dtypes that :func:`flat_view` shows as numpy arrays, and their numpy dtypes.
-NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
-
-
-def flat_view(t: Tensor) -> np.ndarray | Tensor:
-    """Flat numpy view of a CPU float32/float64 tensor (a copy only if it is not contiguous);
-    other tensors are returned flattened, as tensors."""
-    if t.requires_grad:
-        t = t.detach()
-    if t.device.type == "cpu" and t.dtype in NUMPY_DTYPES:
-        return t.numpy().reshape(-1)
-    return t.reshape(-1)
-
-
-def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:
-    """Elements ``start:stop`` of a :func:`flat_view`, as a numpy array of ``dtype`` (a view
-    when no conversion is needed)."""
-    if isinstance(x, np.ndarray):
-        values = x[start:stop]
-        return values if values.dtype == dtype else values.astype(dtype)
-    return x[start:stop].to("cpu", torch.float64 if dtype == np.float64 else torch.float32).numpy()
-
-
-def chunk_steps(
-    sizes: Sequence[int], chunk: int = _CHUNK, alone: int | None = None
-) -> Iterator[list[tuple[int, int, int]]]:
-    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements.
-
-    Tensors of at least ``alone`` elements (default ``chunk // 4``) get steps of their own (one
-    piece each, the tensor split when it is larger than ``chunk``); smaller ones share steps,
-    whole. Empty tensors are skipped.
-
-    Yields:
-        One list per step of ``(tensor index, start, stop)`` pieces (flat element ranges).
-    """
-    alone = chunk // 4 if alone is None else alone
-    shared: list[tuple[int, int, int]] = []
-    room = chunk
-    for index, size in enumerate(sizes):
-        if size >= alone:
-            for start in range(0, size, chunk):
-                yield [(index, start, min(size, start + chunk))]
-        elif size:
-            if size > room:
-                yield shared
-                shared, room = [], chunk
-            shared.append((index, 0, size))
-            room -= size
-    if shared:
-        yield shared
-
-
 def _flat_pairs(
     full: Mapping[str, Tensor], forget: Mapping[str, Tensor]
 ) -> tuple[list[np.ndarray | Tensor], list[np.ndarray | Tensor]]:
@@ -165,15 +94,15 @@ def _ratio_dtype(views: Sequence[np.ndarray | Tensor]) -> type[np.floating]:
 def _ratio_steps(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating]
 ) -> Iterator[np.ndarray]:
-    """``forget / full`` over all tensors, one step of at most ``_CHUNK`` ratios at a time.
+    """``forget / full`` over all tensors, one step of at most ``CHUNK`` ratios at a time.
 
     Ratios are formed by numpy (elementwise work and reductions on arrays this small are
     several times faster than torch's on one CPU thread). Each yielded array lives in a
     scratch buffer that the next step overwrites.
     """
-    ratio = np.empty(_CHUNK, dtype=dtype)
-    num = np.empty(_CHUNK, dtype=dtype)
-    den = np.empty(_CHUNK, dtype=dtype)
+    ratio = np.empty(CHUNK, dtype=dtype)
+    num = np.empty(CHUNK, dtype=dtype)
+    den = np.empty(CHUNK, dtype=dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for step in chunk_steps([len(x) for x in full]):
             if len(step) == 1:
@@ -184,14 +113,6 @@ def _ratio_steps(
                 f = np.concatenate([piece(forget[i], s, e, dtype) for i, s, e in step], out=num[:k])
                 d = np.concatenate([piece(full[i], s, e, dtype) for i, s, e in step], out=den[:k])
             yield np.divide(f, d, out=ratio[: f.size])
-
-
-def _two_order_stats(values: np.ndarray, lo: int, hi: int) -> tuple[float, float]:
-    """The ``lo``-th and ``hi``-th smallest of ``values`` (0-based, ``hi`` is ``lo`` or
-    ``lo + 1``), partitioning ``values`` in place: one introselect, then the minimum of what
-    lies above position ``lo`` (the next order statistic)."""
-    values.partition(lo)
-    return float(values[lo]), float(values[lo] if hi == lo else values[lo + 1 :].min())
 
 
 def _exact_order_stats(
@@ -209,7 +130,7 @@ def _exact_order_stats(
         n += count
     if n == 0:
         return 0, math.nan, math.nan
-    return (n, *_two_order_stats(ratios[:n], *_order_stat_indices(n, percentile)))
+    return (n, *two_order_stats(ratios[:n], *order_stat_indices(n, percentile)))
 
 
 def _sample_ratios(
@@ -221,7 +142,8 @@ def _sample_ratios(
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     positions = np.sort(np.random.default_rng(0x5EED).integers(0, int(offsets[-1]), size=m))
     bounds = np.searchsorted(positions, offsets)
-    f_parts, d_parts = [], []
+    f_parts: list[np.ndarray] = []
+    d_parts: list[np.ndarray] = []
     for i in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
         local = positions[bounds[i] : bounds[i + 1]] - offsets[i]
         for source, parts in ((forget[i], f_parts), (full[i], d_parts)):
@@ -277,10 +199,10 @@ def _bracketed_order_stats(
             return None
     if n_finite == 0:
         return 0, math.nan, math.nan
-    lo, hi = _order_stat_indices(n_finite, percentile)
+    lo, hi = order_stat_indices(n_finite, percentile)
     if not below <= lo <= hi < below + kept:
         return None
-    return (n_finite, *_two_order_stats(np.concatenate(parts), lo - below, hi - below))
+    return (n_finite, *two_order_stats(np.concatenate(parts), lo - below, hi - below))
 
 
 def select_alpha(

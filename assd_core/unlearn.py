@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from typing import Any
 
 from torch import Tensor, nn
 
+from assd_core._kernels import flat_view
 from assd_core.dampening import DampeningReport, check_number, dampen_checked, validated_views
 from assd_core.importance import compute_importances
-from assd_core.selection import adaptive_percentile, alpha_from_views, flat_view
+from assd_core.selection import adaptive_percentile, alpha_from_views
 
 __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
 
@@ -25,7 +26,7 @@ __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
 def _checked_forget_pass(
     model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor],
     stacklevel: int,
-) -> tuple[list[tuple[str, Tensor]], list[Any], dict[str, Tensor]]:
+) -> tuple[Sequence[tuple[str, Tensor]], list[Any], dict[str, Tensor]]:
     """Check the full importances, warn on a batch-size mismatch, compute the forget ones.
 
     ``stacklevel`` goes to ``warnings.warn`` (3: the warning points at the caller of the
@@ -63,7 +64,7 @@ def forget_importances(
 
 
 def _dampen_with(
-    named: list[tuple[str, Tensor]], full_views: list[Any], full_importances: Mapping[str, Tensor],
+    named: Sequence[tuple[str, Tensor]], full_views: list[Any], full_importances: Mapping[str, Tensor],
     forget: Mapping[str, Tensor], alpha: float, lam: float,
 ) -> DampeningReport:
     """Dampen after checking alpha, lam and the forget importances (the full ones are checked)."""

@@ -5,9 +5,9 @@ Per model (forget share 1% of the training set: 5,000 synthetic 32x32 images or 
 contenders rep by rep where they are repeated:
 
 - ``assd_s``: :func:`assd_core.assd_unlearn` with the full importances cached (on Dr);
-- ``finetune_epoch_s``: one epoch of :func:`assd_core.finetune` on Dr (SGD, batch as the
+- ``finetune_epoch_s``: one epoch of :func:`assd_repro.baselines.finetune` on Dr (SGD, batch as the
   model's training batch);
-- ``retrain_s``: ``retrain_epochs x`` one epoch of :func:`assd_core.retrain_from_scratch` on Dr
+- ``retrain_s``: ``retrain_epochs x`` one epoch of :func:`assd_repro.baselines.retrain_from_scratch` on Dr
   (measured on one epoch: ResNet18 CIFAR-10 20 epochs, ViT fine-tuning 8, MLPs 25);
 - ``authors_s``: the same ASSD step written as the authors' code runs it
   (:mod:`authors_style`), with the same cached full importances;
@@ -34,19 +34,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
 import authors_style
-from assd_core import (
-    TrainRecipe,
-    accuracy,
-    assd_unlearn,
-    compute_importances,
-    entropy_mia,
-    finetune,
-    retrain_from_scratch,
-)
+import torch
 from bench_common import (
     RESULTS,
     environment,
@@ -58,6 +47,11 @@ from bench_common import (
     set_threads,
     write_csv,
 )
+from torch import nn
+
+from assd_core import accuracy, assd_unlearn, compute_importances, entropy_mia
+from assd_repro.baselines import finetune, retrain_from_scratch
+from assd_repro.training import TrainRecipe
 
 SHARE = 0.01
 

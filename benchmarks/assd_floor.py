@@ -32,15 +32,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-
-from assd_core import (
-    adaptive_percentile,
-    assd_unlearn,
-    check_importances,
-    compute_importances,
-    dampen,
-    select_alpha,
-)
 from bench_common import (
     RESULTS,
     environment,
@@ -52,6 +43,15 @@ from bench_common import (
     set_threads,
     warmup_round,
     write_csv,
+)
+
+from assd_core import (
+    adaptive_percentile,
+    assd_unlearn,
+    check_importances,
+    compute_importances,
+    dampen,
+    select_alpha,
 )
 
 SHARES = (0.002, 0.01, 0.1)
@@ -99,7 +99,7 @@ def run(quick: bool = False, out_dir: Path = RESULTS, models: str = "") -> list[
                 "assd": (fresh_copy, unlearn),
                 "importances": (fresh_copy, lambda: compute_importances(work["model"], loader)),
                 "select": lambda: select_alpha(full, forget, percentile),
-                "dampen": (fresh_copy, lambda: dampen(work["model"], full, forget, alpha)),
+                "dampen": (fresh_copy, lambda: dampen(work["model"], full, forget, alpha=alpha)),
                 "check_full": lambda: check_importances(model, full, "full importances"),
             }
             reps = reps_for(warmup_round(contenders), budget, lo=2 if quick else 3, hi=5 if quick else 41)

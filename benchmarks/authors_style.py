@@ -23,7 +23,7 @@ Left out, to keep the baseline conservative: the notebook's per-layer ``mean``, 
 ``median`` of the ratios that are computed and never used, its ``print`` calls, and the
 ``wandb`` logging of the SSD scripts.
 
-It gives the same results as :mod:`assd_core` up to float rounding (``tests/test_benchmarks.py``
+It gives the same results as :mod:`assd_core` up to float rounding (``tests/repro/test_benchmarks.py``
 and ``alternatives.py`` check it): importances to ~1e-6 relative (``p.grad ** 2`` added vs
 our fused multiply-add), alpha, the selected set and the dampened weights, accuracies on
 loaders with equal-size batches, and the MIA score.

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from assd_core.models import CPU_RESNET_WIDTH, ModelSpec, build_model
+from assd_repro.models import CPU_RESNET_WIDTH, ModelSpec, build_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 THREADS = 1

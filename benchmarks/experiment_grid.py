@@ -1,6 +1,6 @@
 """Benchmark 4: the supply-chain experiment grid.
 
-Per-scenario cost of the error-unlearning experiment (:mod:`assd_core.experiments.error_unlearning`,
+Per-scenario cost of the error-unlearning experiment (:mod:`assd_repro.experiments.error_unlearning`,
 its own scenario function) at each MLP size: inject 1% label errors, train the baseline and
 the retrain (25 epochs each, batch 1024), fine-tune one epoch, ASSD (importances on Dr, then
 the forget pass, selection and dampening), evaluate. Data: the synthetic DataCo stand-in at the
@@ -9,7 +9,7 @@ features, against about 47,000 of ~100 features for the real file). The scenario
 ``method_s`` column gives the parts. ``paper_grid_h`` extrapolates to the paper's grid
 (6 error rates x 100 replicates = 600 scenarios per size), in hours, in one process.
 
-Then the speed-up of :func:`assd_core.experiments.run_scenarios` on a 2-worker Dask
+Then the speed-up of :func:`assd_repro.experiments.run_scenarios` on a 2-worker Dask
 ``LocalCluster`` over in-process, on the 6 paper error rates with the 2x50 MLP. The Dask time
 includes starting and stopping the cluster and each worker preparing the data once; the rows
 of both runs are compared (``same_rows``).
@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from bench_common import RESULTS, environment, print_table, seconds, set_threads, write_csv
 
-from assd_core.experiments import run_one, run_scenarios
-from assd_core.experiments.error_unlearning import (
+from assd_repro.experiments import run_one, run_scenarios
+from assd_repro.experiments.error_unlearning import (
     PAPER_ERROR_PCTS,
     ErrorUnlearningConfig,
     error_unlearning_scenario,
 )
-from bench_common import RESULTS, environment, print_table, seconds, set_threads, write_csv
 
 SIZES = ("2x50", "3x100", "5x250")
 VALUE_COLUMNS = ["scenario", "method", "split", "value"]

@@ -1,6 +1,6 @@
 """Run every benchmark: print their tables and write their CSVs to ``benchmarks/results/``.
 
-    python benchmarks/run_all.py [--quick] [--only floor,alternatives,scale,grid] [--no-dask]
+    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid] [--no-dask]
 
 ``--quick`` shrinks every benchmark (tenfold smaller data, few reps, one small size for the
 scale benchmark) so that a test can check the scripts still run; its numbers mean little.
@@ -20,10 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import alternatives  # noqa: E402
 import assd_floor  # noqa: E402
 import experiment_grid  # noqa: E402
+import import_cost  # noqa: E402
 import selection_scale  # noqa: E402
 from bench_common import RESULTS, set_threads  # noqa: E402
 
-BENCHMARKS = ("floor", "alternatives", "scale", "grid")
+BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
           f"CSVs in {args.out})", flush=True)
     started = time.perf_counter()
     steps = {
+        "import": lambda: import_cost.run(args.quick, args.out),
         "floor": lambda: assd_floor.run(args.quick, args.out),
         "alternatives": lambda: alternatives.run(args.quick, args.out),
         "scale": lambda: selection_scale.run(args.quick, args.out),

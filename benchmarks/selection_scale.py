@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from bench_common import RESULTS, environment, print_table, set_threads, write_csv
 from torch import nn
 
 from assd_core import adaptive_percentile, dampen, select_alpha
-from bench_common import RESULTS, environment, print_table, set_threads, write_csv
 
 TARGET_PEAK = 2.0
 SIZES = ("resnet18", "vit_b16", "gpt2_medium")
@@ -56,7 +56,7 @@ QUICK_SIZES = ("synthetic_1m",)
 def shapes(size: str) -> list[tuple[int, ...]]:
     """Parameter shapes of a model of the named size."""
     if size in ("resnet18", "resnet18_w16", "vit_b16"):
-        from assd_core.models import resnet18_cifar, vit_b16
+        from assd_repro.models import resnet18_cifar, vit_b16
 
         with torch.device("meta"):
             model = (vit_b16(1000) if size == "vit_b16"
@@ -139,7 +139,7 @@ def child(size: str, implementations: list[str]) -> list[dict[str, Any]]:
         result: dict[str, Any] = {}
         if impl == "ours":
             select = measure(lambda: result.update(alpha=select_alpha(full, forget, percentile)), reps=3)
-            damp = measure(lambda: result.update(report=dampen(model, full, forget, result["alpha"])), reps=1)
+            damp = measure(lambda: result.update(report=dampen(model, full, forget, alpha=result["alpha"])), reps=1)
             selected = result["report"].n_selected
         else:
             select = measure(lambda: result.update(alpha=authors_style.nanpercentile_alpha(

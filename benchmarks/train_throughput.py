@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from assd_core.models import CPU_RESNET_WIDTH, ModelSpec, build_model, count_parameters
+from assd_repro.models import CPU_RESNET_WIDTH, ModelSpec, build_model, count_parameters
 
 RESULTS = Path(__file__).resolve().parent / "results" / "train_throughput.csv"
 N_FEATURES = 100

@@ -1,0 +1,102 @@
+"""Kernels shared by the core's modules: flat views, cache-sized steps, order statistics.
+
+Private: the names here may change without notice. Public functions check their inputs and
+then call these on flat views of the importance tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+#: Elements per step when forming ratios or dampening: a step's temporaries stay in the CPU
+#: cache.
+CHUNK = 1 << 16
+
+def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float) -> float:
+    """Numpy's default ('linear') percentile from the two order statistics it needs.
+
+    Args:
+        order_stat: the ``floor(v)``-th and ``floor(v) + 1``-th smallest values (0-based,
+            the second clipped to ``n - 1``), where ``v = (n - 1) * percentile / 100``.
+        n: number of values.
+        percentile: in ``[0, 100]``.
+
+    Returns:
+        Exactly what ``np.percentile(values, percentile)`` returns for float64 values.
+    """
+    q = np.true_divide(percentile, 100)
+    virtual = (n - 1) * q
+    gamma = virtual - np.floor(virtual)
+    a, b = np.float64(order_stat[0]), np.float64(order_stat[1])
+    diff = b - a
+    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+
+
+def order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
+    virtual = (n - 1) * np.true_divide(percentile, 100)
+    lo = int(min(max(np.floor(virtual), 0), n - 1))
+    return lo, min(lo + 1, n - 1)
+
+
+#: torch dtypes that :func:`flat_view` shows as numpy arrays, and their numpy dtypes.
+NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def flat_view(t: Tensor) -> np.ndarray | Tensor:
+    """Flat numpy view of a CPU float32/float64 tensor (a copy only if it is not contiguous);
+    other tensors are returned flattened, as tensors."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.device.type == "cpu" and t.dtype in NUMPY_DTYPES:
+        return t.numpy().reshape(-1)
+    return t.reshape(-1)
+
+
+def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:
+    """Elements ``start:stop`` of a :func:`flat_view`, as a numpy array of ``dtype`` (a view
+    when no conversion is needed)."""
+    if isinstance(x, np.ndarray):
+        values = x[start:stop]
+        return values if values.dtype == dtype else values.astype(dtype)
+    return x[start:stop].to("cpu", torch.float64 if dtype == np.float64 else torch.float32).numpy()
+
+
+def chunk_steps(
+    sizes: Sequence[int], chunk: int = CHUNK, alone: int | None = None
+) -> Iterator[list[tuple[int, int, int]]]:
+    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements.
+
+    Tensors of at least ``alone`` elements (default ``chunk // 4``) get steps of their own (one
+    piece each, the tensor split when it is larger than ``chunk``); smaller ones share steps,
+    whole. Empty tensors are skipped.
+
+    Yields:
+        One list per step of ``(tensor index, start, stop)`` pieces (flat element ranges).
+    """
+    alone = chunk // 4 if alone is None else alone
+    shared: list[tuple[int, int, int]] = []
+    room = chunk
+    for index, size in enumerate(sizes):
+        if size >= alone:
+            for start in range(0, size, chunk):
+                yield [(index, start, min(size, start + chunk))]
+        elif size:
+            if size > room:
+                yield shared
+                shared, room = [], chunk
+            shared.append((index, 0, size))
+            room -= size
+    if shared:
+        yield shared
+
+
+def two_order_stats(values: np.ndarray, lo: int, hi: int) -> tuple[float, float]:
+    """The ``lo``-th and ``hi``-th smallest of ``values`` (0-based, ``hi`` is ``lo`` or
+    ``lo + 1``), partitioning ``values`` in place: one introselect, then the minimum of what
+    lies above position ``lo`` (the next order statistic)."""
+    values.partition(lo)
+    return float(values[lo]), float(values[lo] if hi == lo else values[lo + 1 :].min())

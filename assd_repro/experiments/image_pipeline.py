@@ -1,0 +1,332 @@
+"""Shared steps of the image experiments: data, forget task, cached baseline, evaluation.
+
+Every image experiment (parameter study, alpha plateau, benchmark tables) needs the same chain:
+load a data set, build a forget task, train (or load) the baseline model on all of D, compute
+(or load) the importances on the retain set Dr, unlearn, and evaluate Dr, Df and MIA as the SSD
+protocol does (``../shared/REFERENCE.md`` section 2). :class:`ImageSetup` holds the settings of
+that chain; each experiment config embeds one.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+
+from assd_core import (
+    accuracy,
+    adaptive_percentile,
+    compute_importances,
+    dampen,
+    entropy_mia,
+    forget_importances,
+    select_alpha,
+)
+from assd_repro.data import (
+    ForgetTask,
+    ImageData,
+    fullclass,
+    load_image_dataset,
+    random_forget,
+    subclass,
+)
+from assd_repro.experiments.engine.cache import ArtifactCache, settings_hash
+from assd_repro.experiments.engine.device import compute_device
+from assd_repro.models import ModelSpec, build_model
+from assd_repro.training import (
+    CIFAR10_SCHEDULE,
+    CIFAR20_SCHEDULE,
+    CIFAR100_SCHEDULE,
+    ssd_image_recipe,
+    train,
+)
+
+__all__ = [
+    "BOOK_IMAGE_SETUP",
+    "PAPER_CIFAR20_SETUP",
+    "PAPER_CIFAR100_SETUP",
+    "SMOKE_IMAGE_SETUP",
+    "DampeningTask",
+    "prepare_dampening_task",
+    "ImageSetup",
+    "TaskKind",
+    "baseline_model",
+    "evaluate",
+    "forget_loader",
+    "load_data",
+    "make_task",
+    "metric_rows",
+    "model_spec",
+    "paper_resnet18_setup",
+    "retain_importances",
+    "retrained_model",
+]
+
+TaskKind = Literal["fullclass", "subclass", "random"]
+ModelName = Literal["resnet18", "vit"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSetup:
+    """Data, model and training settings of an image experiment.
+
+    Attributes:
+        dataset: a name of :func:`~assd_repro.data.load_image_dataset` (``"mnist_sample"`` is the
+            embedded offline default; the paper uses ``"cifar100"``, ``"cifar20"``,
+            ``"cifar10"``, ``"pins"``).
+        data_root: data folder (default: ``$ASSD_DATA``).
+        max_per_class: images kept per class and split (None: all).
+        image_size: model input side in pixels (None: as stored; ViT-B/16 uses 224).
+        model: ``"resnet18"`` (CIFAR variant) or ``"vit"``.
+        width: ResNet18 width multiplier (paper: 64).
+        vit_preset: ``"tiny_cifar"`` (CPU) or ``"b16"`` (paper).
+        pretrained_path: local weights for the ViT (None: random initialisation).
+        epochs, milestones, lr: SSD image recipe (SGD, momentum 0.9, wd 5e-4, 1 warm-up epoch,
+            MultiStep gamma 0.2).
+        batch_size: training and importance batch size (the SSD scripts use 64 for both).
+        train_seed: seed of the baseline's initialisation and training.
+    """
+
+    dataset: str = "mnist_sample"
+    data_root: str | None = None
+    max_per_class: int | None = None
+    image_size: int | None = None
+    model: ModelName = "resnet18"
+    width: int = 16
+    vit_preset: str = "tiny_cifar"
+    pretrained_path: str | None = None
+    epochs: int = 4
+    milestones: tuple[int, ...] = (2, 3)
+    lr: float = 0.1
+    batch_size: int = 64
+    train_seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "milestones", tuple(self.milestones))
+        if self.model not in ("resnet18", "vit"):
+            raise ValueError(f"model={self.model!r} is unknown; use 'resnet18' or 'vit'")
+        for name in ("width", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)} must be a positive integer")
+        if self.max_per_class is not None and self.max_per_class < 1:
+            raise ValueError(f"max_per_class={self.max_per_class} must be positive or None")
+
+    def data_settings(self) -> dict[str, Any]:
+        """The settings that determine the loaded data."""
+        keys = ("dataset", "data_root", "max_per_class", "image_size")
+        return {k: getattr(self, k) for k in keys}
+
+
+def paper_resnet18_setup(dataset: str) -> ImageSetup:
+    """The paper's ResNet18 on ``dataset``: width 64, batch 64, the SSD schedule of that data set
+    (``../shared/REFERENCE.md`` section 3; Pins uses CIFAR-100's, as the SSD checkpoints suggest)."""
+    schedules = {"cifar100": CIFAR100_SCHEDULE, "cifar20": CIFAR20_SCHEDULE,
+                 "cifar10": CIFAR10_SCHEDULE, "pins": CIFAR100_SCHEDULE}
+    if dataset not in schedules:
+        raise ValueError(f"no paper schedule for dataset {dataset!r}; known: {sorted(schedules)}")
+    schedule = schedules[dataset]
+    return ImageSetup(dataset=dataset, width=64, epochs=schedule.epochs,
+                      milestones=schedule.milestones)
+
+
+#: Seconds-long: 30 MNIST images per digit (24 train, 6 test), ResNet18 width 8, 6 epochs of
+#: batch 16 (about 70% test accuracy: a model that has learnt something, so that dampening
+#: changes the metrics; width 4 or a single epoch leaves a constant predictor).
+SMOKE_IMAGE_SETUP = ImageSetup(dataset="mnist_sample", max_per_class=30, width=8, epochs=6,
+                               milestones=(), batch_size=16)
+#: CPU-sized: all 5,000 MNIST-sample images (400 train, 100 test per digit), ResNet18 width 8,
+#: 4 epochs with decays after epochs 2 and 3 (about 98% test accuracy, trained to convergence as
+#: the paper's baselines are). About 25 s of training on one core.
+BOOK_IMAGE_SETUP = ImageSetup(dataset="mnist_sample", width=8, epochs=4, milestones=(2, 3))
+#: The paper's CIFAR-100 ResNet18: width 64, batch 64, 200 epochs, decay at 60/120/160.
+PAPER_CIFAR100_SETUP = paper_resnet18_setup("cifar100")
+#: The paper's CIFAR-20 ResNet18: width 64, batch 64, 40 epochs, decay at 15/30/35.
+PAPER_CIFAR20_SETUP = paper_resnet18_setup("cifar20")
+
+
+@functools.lru_cache(maxsize=4)
+def _load_data_cached(dataset: str, data_root: str | None, max_per_class: int | None,
+                      image_size: int | None) -> ImageData:
+    return load_image_dataset(dataset, data_root, image_size=image_size, max_per_class=max_per_class)
+
+
+def load_data(setup: ImageSetup) -> ImageData:
+    """The data set of ``setup`` (kept in memory per process: several tasks share it)."""
+    return _load_data_cached(**setup.data_settings())
+
+
+def make_task(data: ImageData, kind: TaskKind, target: str | int | float, seed: int = 0) -> ForgetTask:
+    """Forget task: ``fullclass`` / ``subclass`` take a class name, ``random`` a count or share."""
+    if kind == "fullclass":
+        return fullclass(data, target)
+    if kind == "subclass":
+        return subclass(data, target)
+    if kind == "random":
+        return random_forget(data, target, seed=seed)
+    raise ValueError(f"task kind {kind!r} is unknown; use fullclass, subclass or random")
+
+
+def model_spec(setup: ImageSetup, n_classes: int, in_channels: int) -> ModelSpec:
+    """The :class:`~assd_repro.models.ModelSpec` of ``setup``'s model."""
+    if setup.model == "resnet18":
+        return ModelSpec.resnet18(n_classes, width=setup.width, in_channels=in_channels)
+    side = setup.image_size
+    options: dict[str, Any] = {"in_channels": in_channels}
+    if side is not None:
+        options["image_size"] = side
+    if setup.pretrained_path is not None:
+        options["pretrained_path"] = setup.pretrained_path
+    return ModelSpec.vit(n_classes, preset=setup.vit_preset, **options)
+
+
+def _train_settings(setup: ImageSetup, task: ForgetTask, on: str) -> dict[str, Any]:
+    images = task.full_train[0][0]
+    spec = model_spec(setup, task.n_classes, images.shape[0])
+    data = setup.data_settings()
+    if task.kind == "random" or on == "full":
+        # the model trained on all of D is the same for every task with the same targets
+        data["targets"] = "coarse" if task.kind == "subclass" else "fine"
+    return {
+        "model": spec.to_dict(),
+        "data": data,
+        "trained_on": on if on == "full" else f"{task.name}:retain",
+        "recipe": dataclasses.asdict(_recipe(setup)),
+        "seed": setup.train_seed,
+    }
+
+
+def _recipe(setup: ImageSetup):  # noqa: ANN202 - TrainRecipe
+    return ssd_image_recipe(setup.epochs, setup.milestones, setup.lr, batch_size=setup.batch_size)
+
+
+def _fit(setup: ImageSetup, task: ForgetTask, data: Dataset, seed: int, progress: bool) -> nn.Module:
+    images = task.full_train[0][0]
+    spec = model_spec(setup, task.n_classes, images.shape[0])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(spec)
+    model.to(compute_device())
+    train(model, data, _recipe(setup), seed=seed, progress=progress)
+    return model.eval()
+
+
+def baseline_model(setup: ImageSetup, task: ForgetTask, cache: ArtifactCache,
+                   *, progress: bool = False) -> nn.Module:
+    """The model trained on all of D (cached; shared by every task with the same targets)."""
+    settings = _train_settings(setup, task, "full")
+    return cache.model(settings, lambda: _fit(setup, task, task.full_train, setup.train_seed, progress))
+
+
+def retrained_model(setup: ImageSetup, task: ForgetTask, cache: ArtifactCache, *, seed: int = 0,
+                    progress: bool = False) -> nn.Module:
+    """A model trained from scratch on Dr only (every parameter re-initialised; cached)."""
+    settings = {**_train_settings(setup, task, "retain"), "seed": seed}
+    return cache.model(settings, lambda: _fit(setup, task, task.retain_train, seed, progress))
+
+
+def retain_importances(setup: ImageSetup, task: ForgetTask, model: nn.Module,
+                       cache: ArtifactCache) -> dict[str, Tensor]:
+    """``[]_Dr`` of ``model`` at the setup's batch size (the authors' ASSD uses Dr; cached)."""
+    settings = {
+        "model": settings_hash(_train_settings(setup, task, "full")),
+        "data": f"{task.name}:retain",
+        "batch_size": setup.batch_size,
+    }
+    loader = DataLoader(task.retain_train, batch_size=setup.batch_size)
+    return cache.importances(settings, model, lambda: compute_importances(model, loader))
+
+
+def forget_loader(setup: ImageSetup, task: ForgetTask) -> DataLoader:
+    """Df in loader order, at the importance batch size."""
+    return DataLoader(task.forget_train, batch_size=setup.batch_size)
+
+
+def evaluate(model: nn.Module, task: ForgetTask, *, batch_size: int = 256) -> dict[str, float]:
+    """SSD protocol metrics in percent: ``Dr`` and ``Df`` accuracy and the entropy ``MIA``.
+
+    Full-class and sub-class: Dr and Df on the test images of retained / forgotten classes;
+    random: Dr on the whole test set, Df on the forgotten training samples. MIA: attacker
+    trained on retain-train (members) vs test (non-members), applied to the forget-train set.
+    """
+    def load(ds: Dataset) -> DataLoader:
+        return DataLoader(ds, batch_size=batch_size)
+
+    return {
+        "Dr": accuracy(model, load(task.retain_test)),
+        "Df": accuracy(model, load(task.forget_test)),
+        "MIA": entropy_mia(model, load(task.retain_train), load(task.forget_train), load(task.test)),
+    }
+
+
+def metric_rows(metrics: Mapping[str, float], **labels: Any) -> list[dict[str, Any]]:
+    """Tidy rows ``{**labels, "metric": name, "value": value}``, one per metric."""
+    return [{**labels, "metric": name, "value": float(value)} for name, value in metrics.items()]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DampeningTask:
+    """A trained baseline with everything SSD needs that does not depend on alpha or lambda.
+
+    Attributes:
+        setup: the image settings (with the training seed actually used).
+        task: the forget task.
+        model: the baseline trained on all of D; never modified (unlearning works on copies).
+        full_importances: ``[]_Dr``, name -> tensor of the parameter's shape.
+        forget_importances: ``[]_Df``, same names and shapes.
+        baseline: the baseline's ``Dr``, ``Df``, ``MIA`` in percent.
+    """
+
+    setup: ImageSetup
+    task: ForgetTask
+    model: nn.Module
+    full_importances: Mapping[str, Tensor]
+    forget_importances: Mapping[str, Tensor]
+    baseline: dict[str, float]
+
+    @property
+    def assd_percentile(self) -> float:
+        """ASSD's ``p = 100 - ln(1 + 100 |Df| / |D|)`` with ``|D| = |Dr| + |Df|``."""
+        return adaptive_percentile(len(self.task.forget_train), len(self.task.full_train))
+
+    def assd_alpha(self) -> float:
+        """ASSD's alpha: the ``assd_percentile``-th percentile of ``[]_Df / []_Dr``."""
+        return select_alpha(self.full_importances, self.forget_importances, self.assd_percentile)
+
+    def unlearn(self, alpha: float, lam: float = 1.0) -> dict[str, float]:
+        """SSD with ``alpha`` and ``lam`` on a deep copy of the baseline; returns its metrics.
+
+        Returns:
+            ``Dr``, ``Df``, ``MIA`` (percent) and ``fraction_selected`` (share of parameter
+            elements dampened, in [0, 1]).
+        """
+        model = copy.deepcopy(self.model)
+        report = dampen(model, self.full_importances, self.forget_importances, alpha=alpha,
+                        lam=lam)
+        return {**evaluate(model, self.task), "fraction_selected": report.fraction_selected}
+
+
+def prepare_dampening_task(setup: ImageSetup, kind: TaskKind, target: str | int | float, *,
+                           cache: ArtifactCache, task_seed: int = 0,
+                           progress: bool = False) -> DampeningTask:
+    """Load the data, build the task, get the baseline and ``[]_Dr`` (cached), compute ``[]_Df``.
+
+    Args:
+        setup: data, model and training settings.
+        kind: ``"fullclass"``, ``"subclass"`` or ``"random"``.
+        target: class name (full-/sub-class) or count/share (random).
+        cache: where trained models and retain importances are kept (``ArtifactCache(None)``:
+            nowhere).
+        task_seed: seed of a random forget set (unused for class tasks).
+        progress: show the baseline's training progress.
+    """
+    task = make_task(load_data(setup), kind, target, seed=task_seed)
+    model = baseline_model(setup, task, cache, progress=progress)
+    full = retain_importances(setup, task, model, cache)
+    forget = forget_importances(model, forget_loader(setup, task), full)
+    return DampeningTask(setup, task, model, full, forget, evaluate(model, task))

@@ -1,0 +1,426 @@
+"""Tables and figures of the supply-chain chapters (paper section 6.2, Table 4, Figs. 4-5).
+
+Inputs are the frames of :mod:`assd_repro.experiments.error_stats` (:func:`cell_statistics`,
+:func:`scenario_gains`) and the tidy rows of
+:func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`. Accuracies are in percent,
+gains in percentage points, detection scores are fractions in the rows and shown in percent.
+Every helper returns a new ``Figure`` or frame and modifies nothing it is given; matplotlib is
+imported inside the functions. Figures are sized for the book's page width (about 7 in).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from assd_repro.plots import METHOD_COLORS, METHOD_LABELS, format_mean_std
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "DETECT_COLORS",
+    "DETECT_LABELS",
+    "SIZE_LABELS",
+    "detection_table",
+    "format_p",
+    "plot_accuracy_by_error",
+    "plot_detection",
+    "plot_gain_distribution",
+    "plot_strategy_gains",
+    "table4",
+]
+
+#: Display names of the MLP sizes (layers x neurons per layer), largest first as in Table 4.
+SIZE_LABELS: dict[str, str] = {"5x250": "5x250 (large)", "3x100": "3x100 (medium)",
+                               "2x50": "2x50 (small)"}
+#: Display names of the detect-then-unlearn strategies.
+DETECT_LABELS: dict[str, str] = {
+    "baseline": "Baseline (do nothing)",
+    "assd_detected": "ASSD on the flagged rows",
+    "assd_oracle": "ASSD on the true error rows",
+    "retrain_detected": "Retrain without the flagged rows",
+}
+#: One colour per detect-then-unlearn strategy (colour-blind safe).
+DETECT_COLORS: dict[str, str] = {
+    "baseline": METHOD_COLORS["baseline"],
+    "assd_detected": METHOD_COLORS["assd"],
+    "assd_oracle": "#cc79a7",
+    "retrain_detected": METHOD_COLORS["retrain"],
+}
+_SHORT_DETECT_LABELS: dict[str, str] = {"assd_detected": "ASSD, flagged rows",
+                                         "assd_oracle": "ASSD, true errors",
+                                         "retrain_detected": "retrain w/o flagged"}
+_METHODS: tuple[str, ...] = ("baseline", "retrain", "finetune", "assd")
+_PAPER_NAMES: dict[str, str] = {"baseline": "baseline", "retrain": "retrain",
+                                "finetune": "finetune", "assd": "unlearn"}
+_SCORE_COLORS: dict[str, str] = {"precision": "#0072b2", "recall": "#e69f00", "f1": "#009e73"}
+_SCORE_LABELS: dict[str, str] = {"precision": "precision", "recall": "recall", "f1": "F1"}
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame lacks the column(s) {missing}; pass the output of {source}")
+
+
+def _split(frame: pd.DataFrame, split: str, what: str) -> pd.DataFrame:
+    """The rows of ``split``; a ValueError naming the splits present when there are none."""
+    rows = frame[frame["split"] == split]
+    if rows.empty:
+        raise ValueError(f"split={split!r} has no rows; the {what} hold "
+                         f"{sorted(set(frame['split']))}")
+    return rows
+
+
+def _sizes(values: pd.Series) -> list[str]:
+    """The model sizes present, in Table 4's order (largest first), unknown sizes last."""
+    seen = list(dict.fromkeys(values.astype(str)))
+    return [s for s in SIZE_LABELS if s in seen] + [s for s in seen if s not in SIZE_LABELS]
+
+
+def format_p(p: Any) -> str:
+    """A p-value for a table: ``"<0.001"``, ``"0.042"``; strings (the paper's ``"<0.05"``) as
+    given; ``"–"`` for NaN or None."""
+    if isinstance(p, str):
+        return p or "–"
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _signed(value: float, digits: int) -> str:
+    return "–" if math.isnan(value) else f"{value:+.{digits}f}"
+
+
+def table4(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *, split: str | None = "test",
+           digits: int = 2) -> pd.DataFrame:
+    """Table 4 with our numbers beside the paper's, as strings for the book.
+
+    Args:
+        stats: output of :func:`~assd_repro.experiments.error_stats.cell_statistics`.
+        paper: the paper's Table 4 (:func:`~assd_repro.paper.paper_table` ``("error_unlearning")``);
+            None loads it.
+        split: ``"test"`` or ``"train"`` (Dr with its true labels) to show one split; None: both.
+        digits: decimals of the accuracies (percent).
+
+    Returns:
+        Index ``(model size, error, split)`` in the order of ``stats``; two-level columns: per
+        method (Baseline, Retrain, Fine-tune, ASSD) ``ours`` and ``paper`` (mean ± std over the
+        scenarios, %); ``ASSD − baseline`` (mean gain, points) ``ours`` and ``paper``;
+        ``ASSD ours − paper`` (points); ``p-value`` ``ttest_ind`` (ours, the authors' test),
+        ``ttest_rel`` (ours, paired) and ``paper`` (as printed). Cells the paper lacks show "–".
+    """
+    from assd_repro.paper import paper_table
+
+    _require(stats, ["model_size", "error_pct", "split", "baseline_mean", "assd_mean",
+                     "p_ttest_ind", "p_ttest_rel"], "cell_statistics")
+    paper = paper_table("error_unlearning") if paper is None else paper
+    _require(paper, ["model_size", "split", "error_pct", "baseline_mean", "unlearn_mean",
+                     "p_value"], 'paper_table("error_unlearning")')
+    ours = stats if split is None else _split(stats, split, "statistics")
+    keyed = paper.assign(_key=paper["error_pct"].astype(float).round(4)).set_index(
+        ["model_size", "split", "_key"])
+    index, records = [], []
+    for r in ours.itertuples(index=False):
+        row = r._asdict()
+        key = (row["model_size"], row["split"], round(float(row["error_pct"]), 4))
+        ref = keyed.loc[key] if key in keyed.index else None
+        cells: dict[tuple[str, str], str] = {}
+        for m in _METHODS:
+            label = METHOD_LABELS.get(m, m)
+            cells[(label, "ours")] = format_mean_std(row.get(f"{m}_mean", math.nan),
+                                                     row.get(f"{m}_std"), digits)
+            p_name = _PAPER_NAMES[m]
+            cells[(label, "paper")] = ("–" if ref is None else format_mean_std(
+                float(ref[f"{p_name}_mean"]), float(ref[f"{p_name}_std"]), digits))
+        gain = row["assd_mean"] - row["baseline_mean"]
+        paper_gain = math.nan if ref is None else ref["unlearn_mean"] - ref["baseline_mean"]
+        versus = math.nan if ref is None else row["assd_mean"] - ref["unlearn_mean"]
+        cells[("ASSD − baseline", "ours")] = _signed(gain, digits)
+        cells[("ASSD − baseline", "paper")] = _signed(paper_gain, digits)
+        cells[("ASSD ours − paper", "")] = _signed(versus, digits)
+        cells[("p-value", "ttest_ind")] = format_p(row["p_ttest_ind"])
+        cells[("p-value", "ttest_rel")] = format_p(row["p_ttest_rel"])
+        cells[("p-value", "paper")] = "–" if ref is None else format_p(str(ref["p_value"]))
+        index.append((row["model_size"], _pct(float(row["error_pct"])), row["split"]))
+        records.append(cells)
+    columns = pd.MultiIndex.from_tuples(list(records[0]))
+    table = pd.DataFrame([[c[k] for k in columns] for c in records], columns=columns,
+                         index=pd.MultiIndex.from_tuples(index, names=["model size", "error",
+                                                                        "split"]))
+    return table.droplevel("split") if split is not None else table
+
+
+def plot_accuracy_by_error(stats: pd.DataFrame, *, split: str = "test",
+                           methods: Sequence[str] = _METHODS, title: str | None = None) -> Figure:
+    """Accuracy against the share of wrong labels, one panel per model size (Fig. 4's subject).
+
+    Args:
+        stats: output of :func:`~assd_repro.experiments.error_stats.cell_statistics`.
+        split: ``"test"`` or ``"train"``.
+        methods: methods to draw, each a line (mean over scenarios) with a band of ± one
+            standard deviation.
+        title: optional figure title.
+
+    Returns:
+        The figure: x the error rates (%, equally spaced, not to scale), y the accuracy (%),
+        panels sharing y.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    _require(stats, ["model_size", "error_pct", "split"], "cell_statistics")
+    data = _split(stats, split, "statistics")
+    sizes = _sizes(data["model_size"])
+    fig, axes = plt.subplots(1, len(sizes), squeeze=False, sharey=True, layout="constrained",
+                             figsize=(max(3.6, 2.35 * len(sizes) + 0.3), 3.3))
+    pcts = sorted(set(data["error_pct"].astype(float)))
+    for ax, size in zip(axes[0], sizes, strict=True):
+        panel = data[data["model_size"] == size].sort_values("error_pct")
+        x = np.searchsorted(pcts, panel["error_pct"].to_numpy(dtype=float))
+        for m in methods:
+            if f"{m}_mean" not in panel.columns:
+                continue
+            mean = panel[f"{m}_mean"].to_numpy(dtype=float)
+            std = panel[f"{m}_std"].fillna(0.0).to_numpy(dtype=float)
+            color = METHOD_COLORS.get(m, "grey")
+            ax.plot(x, mean, marker="o", ms=3.5, lw=1.4, color=color)
+            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+        ax.set_xticks(range(len(pcts)), [f"{p:g}" for p in pcts])
+        ax.set_xlim(-0.4, len(pcts) - 0.6)
+        ax.set_title(SIZE_LABELS.get(size, size))
+        ax.set_xlabel("wrong labels in D (%)")
+    axes[0, 0].set_ylabel(f"{split} accuracy (%)")
+    handles = [Line2D([], [], color=METHOD_COLORS.get(m, "grey"), marker="o", ms=3.5,
+                      label=METHOD_LABELS.get(m, m)) for m in methods]
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _strips(ax: Axes, groups: Sequence[Sequence[np.ndarray]], labels: Sequence[str],
+            colors: Sequence[str], *, seed: int = 0) -> None:
+    """Dodged per-scenario points with a mean bar (and a box when a group has >= 8 points).
+
+    ``groups[i][j]`` holds the values of x position ``i`` and series ``j``.
+    """
+    rng = np.random.default_rng(seed)
+    n_series = len(colors)
+    width = 0.8 / n_series
+    for i, series in enumerate(groups):
+        for j, values in enumerate(series):
+            values = np.asarray(values, dtype=float)
+            values = values[~np.isnan(values)]
+            if values.size == 0:
+                continue
+            where = i + (j - (n_series - 1) / 2) * width
+            if values.size >= 8:
+                ax.boxplot(values, positions=[where], widths=width * 0.8, showfliers=False,
+                           patch_artist=True, manage_ticks=False,
+                           boxprops={"facecolor": "none", "edgecolor": colors[j], "lw": 0.9},
+                           whiskerprops={"color": colors[j]}, capprops={"color": colors[j]},
+                           medianprops={"color": colors[j], "lw": 0.9})
+            jitter = rng.uniform(-width * 0.25, width * 0.25, values.size)
+            ax.scatter(where + jitter, values, s=16, color=colors[j], alpha=0.8, lw=0, zorder=3)
+            ax.hlines(values.mean(), where - width * 0.4, where + width * 0.4, color="black",
+                      lw=1.6, zorder=4)
+    ax.axhline(0.0, color="black", lw=0.8, ls="--", zorder=1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    ax.grid(axis="x", visible=False)
+
+
+def plot_gain_distribution(gains: pd.DataFrame, *, split: str = "test",
+                           methods: Sequence[str] = ("assd", "finetune"),
+                           sizes: Sequence[str] | None = None) -> Figure:
+    """Per-scenario gain over the baseline by error rate, one panel per model size (Fig. 5 a-c).
+
+    Args:
+        gains: output of :func:`~assd_repro.experiments.error_stats.scenario_gains`.
+        split: ``"test"`` or ``"train"``.
+        methods: methods whose ``{method}_gain`` columns are drawn side by side.
+        sizes: model sizes, one panel each (default: all, largest first).
+
+    Returns:
+        The figure, panels sharing the y axis so that the sizes compare: per error rate and
+        method one point per scenario (accuracy minus the baseline's, percentage points), a
+        black bar at their mean, a box when there are at least 8 scenarios, and a dashed zero
+        line (no change).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    _require(gains, ["model_size", "error_pct", "split", *(f"{m}_gain" for m in methods)],
+             "scenario_gains")
+    data = _split(gains, split, "gains")
+    present = _sizes(data["model_size"])
+    shown = list(sizes) if sizes is not None else present
+    unknown = [s for s in shown if s not in present]
+    if unknown:
+        raise ValueError(f"sizes {unknown} are not in the gains; they hold {present}")
+    pcts = sorted(set(data["error_pct"].astype(float)))
+    colors = [METHOD_COLORS.get(m, "grey") for m in methods]
+    fig, axes = plt.subplots(len(shown), 1, squeeze=False, sharex=True, sharey=True,
+                             figsize=(7.0, 1.9 * len(shown) + 0.7), layout="constrained")
+    for k, (ax, size) in enumerate(zip(axes[:, 0], shown, strict=True)):
+        panel = data[data["model_size"] == size]
+        groups = [[panel.loc[panel["error_pct"] == p, f"{m}_gain"].to_numpy() for m in methods]
+                  for p in pcts]
+        _strips(ax, groups, [_pct(p) for p in pcts], colors, seed=k)
+        ax.set_title(f"({chr(ord('a') + k)}) {SIZE_LABELS.get(size, size)}", loc="left")
+        ax.set_ylabel("gain (points)")
+    axes[-1, 0].set_xlabel(f"wrong labels in D (%); gain = {split} accuracy − baseline's")
+    handles = [Line2D([], [], ls="none", marker="o", ms=4, color=c, label=METHOD_LABELS.get(m, m))
+               for m, c in zip(methods, colors, strict=True)]
+    handles.append(Line2D([], [], color="black", lw=1.6, label="mean"))
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
+    return fig
+
+
+def _detect_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    _require(rows, ["error_pct", "replicate", "method", "metric", "value"], "run_detect_unlearn")
+    return rows
+
+
+def _detect_strategies(rows: pd.DataFrame) -> list[str]:
+    present = set(rows["method"])
+    return [m for m in DETECT_LABELS if m in present and m != "baseline"]
+
+
+def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """Detection quality and accuracy gains per error rate, as strings for the book.
+
+    Args:
+        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
+        digits: decimals of accuracies and gains.
+
+    Returns:
+        Index ``error`` (e.g. ``"5%"``); two-level columns, each cell mean ± std over the
+        replicates: ``detection`` (``true errors`` and ``flagged``, rows; ``precision`` and
+        ``recall``, %), ``test accuracy (%)`` (``baseline``) and ``gain over baseline
+        (points)``, one column per strategy (short names of :data:`DETECT_LABELS`).
+    """
+    from assd_repro.experiments.detect_unlearn import summarize_detection
+
+    summary = summarize_detection(_detect_frame(rows)).set_index(["error_pct", "method", "metric"])
+    gain_head = "gain over baseline (points)"
+    out = {}
+    for pct in sorted(set(rows["error_pct"].astype(float))):
+        def cell(method: str, metric: str, scale: float = 1.0, d: int = digits,
+                 pct: float = pct) -> str:
+            key = (pct, method, metric)
+            if key not in summary.index:
+                return "–"
+            r = summary.loc[key]
+            return format_mean_std(float(r["mean"]) * scale, float(r["std"]) * scale, d)
+
+        out[_pct(pct)] = {
+            ("detection", "true errors"): cell("detection", "n_errors", d=0),
+            ("detection", "flagged"): cell("detection", "n_flagged", d=0),
+            ("detection", "precision (%)"): cell("detection", "precision", 100.0, 1),
+            ("detection", "recall (%)"): cell("detection", "recall", 100.0, 1),
+            ("test accuracy (%)", "baseline"): cell("baseline", "test_accuracy"),
+            **{(gain_head, _SHORT_DETECT_LABELS[m]): cell(m, "gain")
+               for m in _detect_strategies(rows)},
+        }
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    table.index.name = "error"
+    return table
+
+
+def plot_detection(rows: pd.DataFrame) -> Figure:
+    """How well cleanlab finds the wrong labels, by error rate.
+
+    Args:
+        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
+
+    Returns:
+        Two panels: (a) precision, recall and F1 (%, mean ± std over replicates, points per
+        replicate); (b) rows flagged against rows truly wrong (mean ± std).
+    """
+    import matplotlib.pyplot as plt
+
+    data = _detect_frame(rows)
+    det = data[data["method"] == "detection"]
+    if det.empty:
+        raise ValueError("rows hold no 'detection' method; pass the rows of run_detect_unlearn")
+    pcts = sorted(set(det["error_pct"].astype(float)))
+    x = np.arange(len(pcts), dtype=float)
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(7.0, 3.0), layout="constrained")
+    for j, metric in enumerate(_SCORE_LABELS):
+        part = det[det["metric"] == metric]
+        offset = (j - 1) * 0.12
+        stats = part.groupby("error_pct")["value"].agg(["mean", "std"]).reindex(pcts) * 100
+        ax_a.errorbar(x + offset, stats["mean"], yerr=stats["std"].fillna(0.0), marker="o",
+                      ms=4, capsize=2, lw=1.2, color=_SCORE_COLORS[metric],
+                      label=_SCORE_LABELS[metric])
+        for i, p in enumerate(pcts):
+            values = part.loc[part["error_pct"] == p, "value"].to_numpy(dtype=float) * 100
+            ax_a.scatter(np.full(values.size, x[i] + offset), values, s=8, alpha=0.4,
+                         color=_SCORE_COLORS[metric], lw=0)
+    ax_a.set_ylim(0, 105)
+    ax_a.set_ylabel("score (%)")
+    ax_a.set_title("(a) cleanlab against the true errors", loc="left")
+    ax_a.legend(loc="lower right", fontsize="small")
+    width = 0.38
+    for j, (metric, label, color) in enumerate([("n_errors", "truly wrong", "#999999"),
+                                                ("n_flagged", "flagged by cleanlab",
+                                                 DETECT_COLORS["assd_detected"])]):
+        stats = det[det["metric"] == metric].groupby("error_pct")["value"].agg(
+            ["mean", "std"]).reindex(pcts)
+        ax_b.bar(x + (j - 0.5) * width, stats["mean"], width, yerr=stats["std"].fillna(0.0),
+                 color=color, label=label, error_kw={"elinewidth": 0.8, "capsize": 2})
+    ax_b.set_ylabel("training rows")
+    ax_b.set_title("(b) rows flagged and rows wrong", loc="left")
+    ax_b.legend(loc="upper left", fontsize="small")
+    for ax in (ax_a, ax_b):
+        ax.set_xticks(x, [_pct(p) for p in pcts])
+        ax.set_xlim(-0.6, len(pcts) - 0.4)
+        ax.set_xlabel("wrong labels in D (%)")
+    return fig
+
+
+def plot_strategy_gains(rows: pd.DataFrame,
+                        strategies: Sequence[str] | None = None) -> Figure:
+    """Test-accuracy gain over the baseline of each strategy, per replicate and error rate.
+
+    Args:
+        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
+        strategies: methods to show (default: ``assd_detected``, ``assd_oracle``,
+            ``retrain_detected`` where present).
+
+    Returns:
+        The figure: per error rate and strategy one point per replicate (points), a black bar
+        at their mean and a dashed zero line.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    data = _detect_frame(rows)
+    shown = list(strategies) if strategies is not None else _detect_strategies(data)
+    gains = data[data["metric"] == "gain"]
+    pcts = sorted(set(gains["error_pct"].astype(float)))
+    colors = [DETECT_COLORS.get(m, "grey") for m in shown]
+    groups = [[gains.loc[(gains["error_pct"] == p) & (gains["method"] == m), "value"].to_numpy()
+               for m in shown] for p in pcts]
+    fig, ax = plt.subplots(figsize=(7.0, 3.2), layout="constrained")
+    _strips(ax, groups, [_pct(p) for p in pcts], colors)
+    ax.set_xlabel("wrong labels in D (%)")
+    ax.set_ylabel("test accuracy − baseline's (points)")
+    handles = [Line2D([], [], ls="none", marker="o", ms=4, color=c, label=DETECT_LABELS.get(m, m))
+               for m, c in zip(shown, colors, strict=True)]
+    handles.append(Line2D([], [], color="black", lw=1.6, label="mean"))
+    fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize="small")
+    return fig

@@ -1,0 +1,413 @@
+"""One supervised training loop, its recipes (SSD image protocol, supply-chain protocol) and
+safetensors checkpoints.
+
+Batches are ``(x, y, *rest)`` as everywhere in ``assd_core`` and here: inputs first, integer class
+targets second, anything after that ignored.
+Losses are mean cross-entropies; accuracies are percentages (0-100), sample-weighted.
+
+Learning-rate schedule (:func:`learning_rate`), per optimiser step ``s`` of epoch ``e``
+(both 0-based, ``S`` steps per epoch, ``W`` warm-up epochs)::
+
+    lr(e, s) = lr0 * decay(e) * min(1, (e * S + s + 1) / (W * S))
+    decay(e) = gamma ** #{m in milestones : m <= e}   ("multistep", torch's MultiStepLR)
+             = gamma ** e                              ("step", StepLR with step_size 1)
+             = 1                                       ("constant")
+
+``decay`` equals what torch's ``MultiStepLR`` / ``StepLR`` give when ``scheduler.step()`` is
+called once after every epoch. Differences from the SSD authors' scripts (pytorch-cifar100
+style), kept small on purpose: their warm-up starts at lr 0 (``m / S`` instead of
+``(m + 1) / S``) and their ``scheduler.step(epoch)`` with 1-based epochs decays one epoch
+earlier than the milestones say.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from assd_repro.models import ModelSpec, build_model
+
+__all__ = [
+    "CIFAR10_SCHEDULE",
+    "CIFAR100_SCHEDULE",
+    "CIFAR20_SCHEDULE",
+    "VIT_CIFAR20_SCHEDULE",
+    "VIT_SCHEDULE",
+    "EpochRecord",
+    "PaperSchedule",
+    "TrainHistory",
+    "TrainRecipe",
+    "decayed_lr",
+    "deterministic_algorithms",
+    "evaluate_loss_accuracy",
+    "learning_rate",
+    "load_checkpoint",
+    "recipe_loader",
+    "save_checkpoint",
+    "split_batch",
+    "ssd_image_recipe",
+    "supply_chain_recipe",
+    "train",
+]
+
+ScheduleKind = Literal["multistep", "step", "constant"]
+
+
+class PaperSchedule(NamedTuple):
+    """Epoch count and MultiStep milestones (epochs) of one of the paper's training runs."""
+
+    epochs: int
+    milestones: tuple[int, ...]
+
+
+CIFAR100_SCHEDULE = PaperSchedule(200, (60, 120, 160))
+CIFAR20_SCHEDULE = PaperSchedule(40, (15, 30, 35))
+CIFAR10_SCHEDULE = PaperSchedule(20, (8, 12, 16))
+VIT_SCHEDULE = PaperSchedule(8, (7,))
+"""ViT fine-tuning (CIFAR-10 / CIFAR-100): 8 epochs, one decay before the last epoch, as in the
+SSD authors' ``conf.py`` (``Cifar100_ViT_MILESTONES = [7]``)."""
+VIT_CIFAR20_SCHEDULE = PaperSchedule(9, (8,))
+"""The authors' CIFAR-20 ViT fine-tuning (``Cifar20_ViT_EPOCHS = 9``, milestones ``[8]``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRecipe:
+    """Optimiser (SGD) and schedule of one training run.
+
+    Attributes:
+        epochs: passes over the training data (0 trains nothing).
+        lr: base learning rate ``lr0``.
+        momentum: SGD momentum.
+        weight_decay: SGD (L2) weight decay.
+        schedule: ``"multistep"``, ``"step"`` (decay by ``gamma`` every epoch) or ``"constant"``.
+        milestones: epochs (0-based counts of finished epochs) where ``"multistep"`` decays.
+        gamma: multiplicative decay factor.
+        warmup_epochs: epochs of linear per-step warm-up from ``lr0 / (W*S)`` to ``lr0``.
+        batch_size: rows per batch when :func:`train` builds the loader from a ``Dataset``.
+        shuffle: whether that loader shuffles (seeded); ignored for a given ``DataLoader``.
+    """
+
+    epochs: int
+    lr: float
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: ScheduleKind = "constant"
+    milestones: tuple[int, ...] = ()
+    gamma: float = 1.0
+    warmup_epochs: int = 0
+    batch_size: int | None = None
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        if self.epochs < 0 or self.warmup_epochs < 0:
+            raise ValueError(f"epochs ({self.epochs}) and warmup_epochs must be >= 0")
+        if not (self.lr >= 0 and self.momentum >= 0 and self.weight_decay >= 0):
+            raise ValueError("lr, momentum and weight_decay must be >= 0 (and not NaN)")
+        if self.schedule not in ("multistep", "step", "constant"):
+            raise ValueError(f"unknown schedule {self.schedule!r}; use multistep, step, constant")
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ValueError(f"milestones must be strictly increasing, got {self.milestones}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive or None, got {self.batch_size}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (milestones as a list)."""
+        data = dataclasses.asdict(self)
+        data["milestones"] = list(self.milestones)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainRecipe:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
+
+
+def ssd_image_recipe(
+    epochs: int, milestones: Sequence[int], lr: float = 0.1, *, batch_size: int = 64,
+    warmup_epochs: int = 1,
+) -> TrainRecipe:
+    """SSD image protocol: SGD momentum 0.9, weight decay 5e-4, batch 64, one warm-up epoch,
+    MultiStep decay by 0.2 at ``milestones``. Use with a :class:`PaperSchedule`, e.g.
+    ``ssd_image_recipe(*CIFAR10_SCHEDULE)``."""
+    return TrainRecipe(
+        epochs=epochs, lr=lr, momentum=0.9, weight_decay=5e-4, schedule="multistep",
+        milestones=tuple(milestones), gamma=0.2, warmup_epochs=warmup_epochs,
+        batch_size=batch_size, shuffle=True,
+    )
+
+
+def supply_chain_recipe(
+    lr: float, weight_decay: float, epochs: int = 25, *, momentum: float = 0.0,
+    batch_size: int = 1024, shuffle: bool = False,
+) -> TrainRecipe:
+    """Supply-chain protocol: SGD with weight decay, StepLR decay 0.95 per epoch, batch 1024.
+    ``shuffle=False`` keeps the authors' loader order."""
+    return TrainRecipe(
+        epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, schedule="step",
+        gamma=0.95, batch_size=batch_size, shuffle=shuffle,
+    )
+
+
+def learning_rate(recipe: TrainRecipe, epoch: int, step: int = 0, steps_per_epoch: int = 1
+                  ) -> float:
+    """Learning rate of optimiser step ``step`` (0-based) in epoch ``epoch`` (0-based); see the
+    module docstring for the formula."""
+    if recipe.schedule == "multistep":
+        decay = recipe.gamma ** sum(m <= epoch for m in recipe.milestones)
+    elif recipe.schedule == "step":
+        decay = recipe.gamma**epoch
+    else:
+        decay = 1.0
+    warm_steps = recipe.warmup_epochs * steps_per_epoch
+    warm = min(1.0, (epoch * steps_per_epoch + step + 1) / warm_steps) if warm_steps else 1.0
+    return recipe.lr * decay * warm
+
+
+def decayed_lr(recipe: TrainRecipe) -> float:
+    """Learning rate after the recipe's last epoch times one more scheduler step, i.e. the rate
+    of epoch ``epochs + 1``; for the supply-chain recipe ``lr0 * 0.95**25 * 0.95`` (the
+    authors' fine-tune rate, REFERENCE.md section 4)."""
+    return learning_rate(recipe, recipe.epochs + 1)
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled: bool = True, *, warn_only: bool = True) -> Iterator[None]:
+    """Turn ``torch.use_deterministic_algorithms`` on for the block and restore the previous
+    setting afterwards (``enabled=False`` leaves the setting untouched)."""
+    if not enabled:
+        yield
+        return
+    previous = torch.are_deterministic_algorithms_enabled()
+    previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous, warn_only=previous_warn)
+
+
+def recipe_loader(dataset: Dataset, recipe: TrainRecipe, *, seed: int = 0) -> DataLoader:
+    """DataLoader with the recipe's batch size and order (shuffled by a ``torch.Generator``
+    seeded with ``seed`` when ``recipe.shuffle``)."""
+    if recipe.batch_size is None:
+        raise ValueError("recipe.batch_size is None: set it, or pass a DataLoader instead")
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(dataset, batch_size=recipe.batch_size, shuffle=recipe.shuffle,
+                      generator=generator)
+
+
+def split_batch(batch: Any, device: torch.device | str | None = None) -> tuple[Tensor, Tensor]:
+    """``(inputs, targets)`` of a batch ``(x, y, *rest)``, moved to ``device``."""
+    if not isinstance(batch, Sequence) or len(batch) < 2:
+        raise TypeError("a batch must be a sequence (inputs, targets, *rest) of tensors")
+    return batch[0].to(device), batch[1].to(device)
+
+
+@torch.no_grad()
+def evaluate_loss_accuracy(
+    model: nn.Module, loader: DataLoader, *, device: torch.device | str | None = None
+) -> tuple[float, float]:
+    """Sample-weighted mean cross-entropy and accuracy (%) of ``model`` on ``loader``.
+
+    Runs in eval mode and restores ``model.training`` afterwards. Returns ``(nan, nan)`` for an
+    empty loader.
+    """
+    device = _model_device(model) if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    for batch in loader:
+        inputs, targets = split_batch(batch, device)
+        logits = model(inputs)
+        total_loss += F.cross_entropy(logits, targets, reduction="sum").item()
+        correct += int((logits.argmax(dim=1) == targets).sum())
+        count += len(targets)
+    model.train(was_training)
+    if count == 0:
+        return math.nan, math.nan
+    return total_loss / count, 100.0 * correct / count
+
+
+@dataclasses.dataclass
+class EpochRecord:
+    """Statistics of one epoch: losses are mean cross-entropies, accuracies in %."""
+
+    epoch: int
+    lr: float
+    train_loss: float
+    train_accuracy: float
+    eval_loss: float | None = None
+    eval_accuracy: float | None = None
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class TrainHistory:
+    """Per-epoch records and the learning rate used at every optimiser step."""
+
+    epochs: list[EpochRecord] = dataclasses.field(default_factory=list)
+    step_lrs: list[float] = dataclasses.field(default_factory=list)
+
+    @property
+    def train_loss(self) -> list[float]:
+        """Mean training loss per epoch (running, in train mode)."""
+        return [record.train_loss for record in self.epochs]
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One dict per epoch (for a tidy table)."""
+        return [dataclasses.asdict(record) for record in self.epochs]
+
+
+def train(
+    model: nn.Module,
+    train_loader: DataLoader | Dataset,
+    recipe: TrainRecipe,
+    *,
+    eval_loader: DataLoader | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    deterministic: bool = False,
+) -> TrainHistory:
+    """Train ``model`` **in place** with SGD and the recipe's per-step schedule.
+
+    Args:
+        model: the network; left in eval mode at the end.
+        train_loader: a ``DataLoader`` used as given, or a ``Dataset`` turned into one by
+            :func:`recipe_loader` (the recipe's batch size and, if ``recipe.shuffle``, seeded
+            shuffling).
+        recipe: optimiser and schedule.
+        eval_loader: if given, loss and accuracy on it are recorded after every epoch.
+        progress: show a tqdm progress bar.
+        seed: seeds torch's global RNG inside a forked RNG state (the caller's RNG state is
+            restored afterwards) and the shuffling generator: same seed, same data and same
+            threads give bit-identical weights on CPU.
+        device: where to compute; default the device of the model's parameters.
+        deterministic: also enable ``torch.use_deterministic_algorithms`` (warn-only) for the
+            duration of the call; the previous global setting is restored.
+
+    Returns:
+        Per-epoch losses/accuracies and the per-step learning rates.
+
+    Raises:
+        FloatingPointError: the training loss became NaN or infinite.
+    """
+    device = _model_device(model) if device is None else torch.device(device)
+    loader = train_loader if isinstance(train_loader, DataLoader) else recipe_loader(
+        train_loader, recipe, seed=seed)
+    steps = len(loader)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                weight_decay=recipe.weight_decay)
+    history = TrainHistory()
+    rng_devices = [device.index or 0] if device.type == "cuda" else []
+    bar = tqdm(total=recipe.epochs * steps, desc="train", unit="batch", disable=not progress)
+    with torch.random.fork_rng(devices=rng_devices), deterministic_algorithms(deterministic), bar:
+        torch.manual_seed(seed)
+        for epoch in range(recipe.epochs):
+            started = time.perf_counter()
+            model.train()
+            loss_sum, correct, count, lr = 0.0, 0, 0, recipe.lr
+            for step, batch in enumerate(loader):
+                lr = learning_rate(recipe, epoch, step, steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                inputs, targets = split_batch(batch, device)
+                optimizer.zero_grad(set_to_none=True)
+                logits = model(inputs)
+                loss = F.cross_entropy(logits, targets)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"training loss is {loss.item()} at epoch {epoch}, step {step} "
+                        f"(lr {lr:g}); lower the learning rate")
+                loss.backward()
+                optimizer.step()
+                history.step_lrs.append(lr)
+                loss_sum += loss.item() * len(targets)
+                correct += int((logits.detach().argmax(dim=1) == targets).sum())
+                count += len(targets)
+                bar.update()
+                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}", lr=f"{lr:.3g}")
+            record = EpochRecord(epoch, lr, loss_sum / max(count, 1),
+                                 100.0 * correct / max(count, 1))
+            if eval_loader is not None:
+                record.eval_loss, record.eval_accuracy = evaluate_loss_accuracy(
+                    model, eval_loader, device=device)
+            record.seconds = time.perf_counter() - started
+            history.epochs.append(record)
+    model.eval()
+    return history
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def _checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
+    base = Path(path)
+    if base.suffix in (".safetensors", ".json"):
+        base = base.with_suffix("")
+    return Path(f"{base}.safetensors"), Path(f"{base}.json")
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping[str, Any]
+                    ) -> tuple[Path, Path]:
+    """Write ``<path>.safetensors`` (the full ``state_dict``, buffers included) and
+    ``<path>.json`` (``config``).
+
+    Args:
+        path: base path; a ``.safetensors``/``.json`` suffix is ignored. Parents are created.
+        model: the model to save (not modified).
+        config: JSON-able settings; must hold ``"model"``, a :class:`ModelSpec` or its
+            ``to_dict()``, so that :func:`load_checkpoint` can rebuild the model.
+
+    Returns:
+        The weights path and the config path.
+    """
+    from safetensors.torch import save_file
+
+    if "model" not in config:
+        raise ValueError("config needs a 'model' entry (a ModelSpec or its to_dict())")
+    spec = config["model"]
+    spec = spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
+    weights_path, config_path = _checkpoint_paths(path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(weights_path), metadata={"format": "pt"})
+    text = json.dumps({**config, "model": spec.to_dict()}, indent=2, sort_keys=True)
+    config_path.write_text(text + "\n", encoding="utf-8")
+    return weights_path, config_path
+
+
+def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
+                    ) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_checkpoint` (in eval mode) and return it with its
+    config. Pre-trained weight files named in the spec are not read again."""
+    from safetensors.torch import load_file
+
+    weights_path, config_path = _checkpoint_paths(path)
+    for file in (weights_path, config_path):
+        if not file.is_file():
+            raise FileNotFoundError(f"checkpoint file not found: {file}")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    model = build_model(ModelSpec.from_dict(config["model"]).without_pretrained())
+    model.load_state_dict(load_file(str(weights_path)), strict=True)
+    return model.to(device).eval(), config

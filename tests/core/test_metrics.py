@@ -1,0 +1,79 @@
+"""accuracy and entropy_mia against per-sample float64 references."""
+
+from __future__ import annotations
+
+import pytest
+import reference
+import torch
+from conftest import loader, make_cnn, make_mlp, mlp_data
+from torch.utils.data import DataLoader, TensorDataset
+
+from assd_core import accuracy, entropy_mia, predict_entropy
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_accuracy_is_sample_weighted(model_and_data, batch_size: int) -> None:
+    model, data, _ = model_and_data
+    assert accuracy(model, loader(data, batch_size)) == pytest.approx(reference.accuracy(model, data), abs=1e-9)
+
+
+def test_accuracy_restores_training_flag() -> None:
+    model = make_mlp()
+    model.train()
+    accuracy(model, loader(mlp_data(10)))
+    assert model.training
+
+
+def test_accuracy_of_empty_loader() -> None:
+    empty = DataLoader(TensorDataset(torch.empty(0, 6), torch.empty(0, dtype=torch.long)), batch_size=4)
+    with pytest.raises(ValueError, match="empty"):
+        accuracy(make_mlp(), empty)
+
+
+def test_entropy_matches_reference() -> None:
+    model = make_cnn()
+    data = TensorDataset(torch.randn(20, 1, 8, 8), torch.randint(0, 4, (20,)))
+    torch.testing.assert_close(
+        torch.from_numpy(predict_entropy(model, loader(data, 6))),
+        torch.tensor(reference.entropies(model, data), dtype=torch.float64),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
+def test_entropy_mia_matches_reference() -> None:
+    pytest.importorskip("sklearn", reason="entropy_mia needs the mia extra")
+    torch.manual_seed(1)
+    model = make_mlp(hidden=16)
+    retain, forget, test = mlp_data(120), mlp_data(40), mlp_data(80)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model.train()
+    x, y = retain.tensors[0], retain.tensors[1]
+    for _ in range(200):  # memorise the retain set so members are distinguishable
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    model.eval()
+    fast = entropy_mia(model, loader(retain, 16), loader(forget, 16), loader(test, 16))
+    slow = reference.entropy_mia(model, retain, forget, test)
+    assert fast == pytest.approx(slow, abs=1e-9)
+    assert 0 <= fast <= 100
+    on_members = entropy_mia(model, loader(retain, 16), loader(retain, 16), loader(test, 16))
+    assert on_members > fast  # the attack recognises the members it was trained on better
+
+
+def test_entropy_mia_rejects_empty_loader() -> None:
+    pytest.importorskip("sklearn", reason="entropy_mia needs the mia extra")
+    empty = DataLoader(TensorDataset(torch.empty(0, 6), torch.empty(0, dtype=torch.long)), batch_size=4)
+    with pytest.raises(ValueError, match="forget loader of the MIA yielded no sample"):
+        entropy_mia(make_mlp(), loader(mlp_data(10)), empty, loader(mlp_data(10)))
+
+
+def test_entropy_mia_without_scikit_learn_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
+    data = loader(mlp_data(10))
+    with pytest.raises(ImportError, match=r"assd-core\[mia\]"):
+        entropy_mia(make_mlp(), data, data, data)

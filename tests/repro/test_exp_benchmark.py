@@ -1,0 +1,242 @@
+"""Benchmark tables (paper Tables 1-3): smoke runs, recorded ASSD choices, summaries, configs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assd_core import adaptive_percentile, forget_importances, select_alpha
+from assd_repro.experiments import ArtifactCache
+from assd_repro.experiments import image_pipeline as pipeline
+from assd_repro.experiments.benchmark import (
+    BENCHMARK_METHODS,
+    BenchmarkConfig,
+    benchmark_scenario,
+    paper_ssd_alpha,
+    run_benchmark,
+)
+from assd_repro.experiments.benchmark_report import SUMMARY_KEYS, compare_benchmark_with_paper, summarize
+from assd_repro.paper import paper_table
+
+ROW_KEYS = ["model", "target", "method", "metric"]
+TIMINGS = ["seconds", "importance_s"]
+LABEL_COLUMNS = ["dataset", "kind", "model", "target", "n_forget", "method", "metric", "value"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[BenchmarkConfig, pd.DataFrame, Path]:
+    """The full-class smoke benchmark (2 seeds, ResNet18 and ViT), with a cache on disk."""
+    root = tmp_path_factory.mktemp("benchmark")
+    config = BenchmarkConfig.for_profile("smoke", kind="fullclass")
+    return config, run_benchmark(config, results_dir=root, progress=False), root
+
+
+def _values(rows: pd.DataFrame, **where: Any) -> pd.Series:
+    mask = np.ones(len(rows), dtype=bool)
+    for column, value in where.items():
+        mask &= (rows[column] == value).to_numpy()
+    return rows.loc[mask].set_index(ROW_KEYS)["value"]
+
+
+def test_rows_have_every_method_and_metric(smoke: tuple[BenchmarkConfig, pd.DataFrame, Path]) -> None:
+    config, rows, _ = smoke
+    assert {"experiment", "config_hash", "scenario", "wall_s", *LABEL_COLUMNS} <= set(rows.columns)
+    assert set(rows["scenario"]) == set(config.seeds) == {0, 1}
+    assert set(rows["model"]) == {"resnet18", "vit"} and set(rows["target"]) == {"3"}
+    assert (rows["dataset"] == "mnist_sample").all() and (rows["kind"] == "fullclass").all()
+    common = {"Dr", "Df", "MIA", "seconds"}
+    dampening = common | {"importance_s", "alpha", "lambda", "fraction_selected"}
+    expected = {"baseline": common, "retrain": common, "ssd": dampening,
+                "assd": dampening | {"percentile"}}
+    for (seed, model, method), group in rows.groupby(["scenario", "model", "method"]):
+        assert sorted(group["metric"]) == sorted(expected[method]), (seed, model, method)
+    assert set(rows["method"]) == set(BENCHMARK_METHODS)
+    accuracy = rows[rows["metric"].isin(["Dr", "Df", "MIA"])]["value"]
+    assert accuracy.between(0, 100).all()
+    assert (rows.loc[rows["metric"] == "fraction_selected", "value"].between(0, 1)).all()
+    # every retrain trained afresh (own seed); the baseline came from the cache in seed 1
+    seconds = _values(rows, metric="seconds")
+    assert (_values(rows, metric="seconds", method="retrain") > 0).all()
+    assert seconds.notna().sum() >= 6
+
+
+def test_assd_records_the_adaptive_alpha(smoke: tuple[BenchmarkConfig, pd.DataFrame, Path]) -> None:
+    config, rows, root = smoke
+    cache = ArtifactCache(root)  # the run's baselines and []_D, bit-identical from disk
+    for setup, ssd_alpha in zip(config.setups, config.ssd_alpha):
+        task = pipeline.make_task(pipeline.load_data(setup), "fullclass", "3")
+        model = pipeline.baseline_model(setup, task, cache)
+        full = pipeline.retain_importances(setup, task, model, cache)
+        forget = forget_importances(model, pipeline.forget_loader(setup, task), full)
+        p = adaptive_percentile(len(task.forget_train), len(task.full_train))
+        mine = rows[(rows["model"] == setup.model) & (rows["method"] == "assd")]
+        for seed in config.seeds:
+            got = mine[mine["scenario"] == seed].set_index("metric")["value"]
+            assert got["percentile"] == p
+            assert got["alpha"] == select_alpha(full, forget, p)
+            assert got["lambda"] == 1.0
+        ssd = rows[(rows["model"] == setup.model) & (rows["method"] == "ssd")]
+        assert set(ssd.loc[ssd["metric"] == "alpha", "value"]) == {ssd_alpha}
+        assert set(ssd.loc[ssd["metric"] == "lambda", "value"]) == {config.ssd_lambda}
+    assert config.ssd_alpha == (paper_ssd_alpha("resnet18", "fullclass"), paper_ssd_alpha("vit", "fullclass"))
+
+
+def test_baseline_and_dampening_do_not_depend_on_the_seed(
+        smoke: tuple[BenchmarkConfig, pd.DataFrame, Path]) -> None:
+    _, rows, _ = smoke
+    stable = rows[rows["method"].isin(["baseline", "ssd", "assd"]) & ~rows["metric"].isin(TIMINGS)]
+    first = _values(stable, scenario=0)
+    second = _values(stable, scenario=1)
+    pd.testing.assert_series_equal(first, second)
+
+
+def test_same_seed_same_rows_and_retrain_never_sees_df(
+        smoke: tuple[BenchmarkConfig, pd.DataFrame, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config, rows, _ = smoke
+    trained_on: list[set[int]] = []
+    real_train = pipeline.train
+
+    def recording_train(model: Any, data: Any, *args: Any, **kwargs: Any) -> Any:
+        trained_on.append(set(data.labels.tolist()))
+        return real_train(model, data, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train", recording_train)
+    again = run_benchmark(config.for_profile("smoke", kind="fullclass", seeds=(0,)),
+                          results_dir=tmp_path, progress=False, cache=False)
+    keep = ~rows["metric"].isin(TIMINGS) & (rows["scenario"] == 0)
+    pd.testing.assert_series_equal(_values(rows[keep], scenario=0),
+                                   _values(again[~again["metric"].isin(TIMINGS)], scenario=0))
+    # per model: the baseline on all ten digits, then the retrain on Dr, which lacks digit 3
+    assert trained_on == [set(range(10)), set(range(10)) - {3}] * 2
+
+
+def test_head_only_retrain_and_method_subsets() -> None:
+    config = BenchmarkConfig.for_profile("smoke", kind="subclass", retrain="head_only",
+                                         methods=("retrain", "assd"), seeds=(3,))
+    config = BenchmarkConfig(**{**config.to_dict(), "setups": config.setups[:1], "ssd_alpha": ()})
+    rows = pd.DataFrame(benchmark_scenario(config, 3))
+    assert set(rows["method"]) == {"retrain", "assd"} and set(rows["model"]) == {"resnet18"}
+    assert set(rows["kind"]) == {"subclass"} and set(rows["target"]) == {"7"}
+    assert rows.set_index(["method", "metric"]).loc[("retrain", "seconds"), "value"] > 0
+
+
+def test_summarize_and_compare_with_paper(smoke: tuple[BenchmarkConfig, pd.DataFrame, Path]) -> None:
+    _, rows, _ = smoke
+    summary = summarize(rows)
+    assert list(summary.columns) == [*SUMMARY_KEYS, "mean", "std", "n"]
+    assert len(summary) == len(rows.drop_duplicates(SUMMARY_KEYS))
+    dr = summary.set_index(["model", "method", "metric"]).loc[("resnet18", "retrain", "Dr")]
+    values = _values(rows, model="resnet18", method="retrain", metric="Dr")
+    assert dr["mean"] == pytest.approx(values.mean()) and dr["n"] == 2
+    assert dr["std"] == pytest.approx(values.std(ddof=1))
+    assert (summary.loc[(summary["method"] == "baseline") & (summary["metric"] == "Dr"), "std"] == 0).all()
+
+    table = compare_benchmark_with_paper(summary, paper_table("fullclass"), {"3": "rocket"})
+    assert len(table) == 2 * 4 * 3  # models x methods x (Dr, Df, MIA)
+    assert set(table["paper_dataset"]) == {"cifar100"} and set(table["paper_class"]) == {"rocket"}
+    np.testing.assert_array_equal(table["difference"], table["mean"] - table["paper_mean"])
+    paper = paper_table("fullclass").set_index(["forget_class", "model", "method", "metric"])
+    assert table.iloc[0]["paper_mean"] == paper.loc[("rocket", table.iloc[0]["model"],
+                                                     table.iloc[0]["method"], table.iloc[0]["metric"]),
+                                                    "mean"]
+    with pytest.raises(ValueError, match="target '9'"):
+        compare_benchmark_with_paper(summary, paper_table("fullclass"), {"9": "rocket"})
+    with pytest.raises(ValueError, match="paper class 'spaceship'"):
+        compare_benchmark_with_paper(summary, paper_table("fullclass"), {"3": "spaceship"})
+    with pytest.raises(ValueError, match="paper_dataset='cifar10'"):
+        compare_benchmark_with_paper(summary, paper_table("fullclass"), {"3": "rocket"}, paper_dataset="cifar10")
+
+
+def _synthetic_rows(kind: str, targets: list[str]) -> pd.DataFrame:
+    rows = []
+    for seed in (0, 1, 2):
+        for target in targets:
+            for model in ("resnet18", "vit"):
+                for method in BENCHMARK_METHODS:
+                    for i, metric in enumerate(["Dr", "Df", "MIA", "seconds"]):
+                        rows.append({"scenario": seed, "dataset": "d", "kind": kind, "model": model,
+                                     "target": target, "method": method, "metric": metric,
+                                     "value": 10.0 * seed + i + len(target)})
+    return pd.DataFrame(rows)
+
+
+def test_random_table_and_pooled_targets() -> None:
+    summary = summarize(_synthetic_rows("random", ["20"]))
+    table = compare_benchmark_with_paper(summary, paper_table("random"))
+    assert len(table) == 24 and set(table["paper_dataset"]) == {"cifar10"}
+    np.testing.assert_array_equal(table["difference"], table["mean"] - table["paper_mean"])
+    assert (table["std"] == 10.0).all() and (table["n"] == 3).all()
+
+    rows = _synthetic_rows("fullclass", ["1", "10"])
+    pooled = summarize(rows, pool={"1": "faces", "10": "faces"})
+    assert set(pooled["target"]) == {"faces"} and (pooled["n"] == 6).all()
+    faces = compare_benchmark_with_paper(pooled, paper_table("fullclass"), paper_dataset="pins")
+    assert len(faces) == 12 and set(faces["model"]) == {"resnet18"}  # Pins: ResNet18 only
+
+
+def test_profiles() -> None:
+    paper = BenchmarkConfig.for_profile("paper", kind="fullclass", vit_weights="/w/vit.safetensors")
+    assert paper.targets == ("baby", "lamp", "mushroom", "rocket", "sea")
+    resnet, vit = paper.setups
+    assert (resnet.dataset, resnet.width, resnet.epochs, resnet.milestones) == ("cifar100", 64, 200, (60, 120, 160))
+    assert (vit.vit_preset, vit.image_size, vit.pretrained_path) == ("b16", 224, "/w/vit.safetensors")
+    assert paper.ssd_alpha == (10.0, 5.0) and paper.ssd_lambda == 1.0 and len(paper.seeds) == 5
+    cifar20 = BenchmarkConfig.for_profile("paper", kind="fullclass", dataset="cifar20")
+    assert cifar20.targets[-1] == "vehicle2" and cifar20.setups[0].epochs == 40
+    pins = BenchmarkConfig.for_profile("paper", kind="fullclass", dataset="pins")
+    assert [s.model for s in pins.setups] == ["resnet18"] and pins.ssd_alpha == (10.0,)
+    assert BenchmarkConfig.for_profile("paper", kind="subclass").ssd_alpha == (10.0, 25.0)
+    random = BenchmarkConfig.for_profile("paper", kind="random")
+    assert random.targets == (0.00165,) and random.dataset == "cifar10" and random.ssd_alpha == (10.0, 10.0)
+    book = BenchmarkConfig.for_profile("book", kind="subclass")
+    assert book.dataset == "mnist_sample" and len(book.seeds) == 3 and len(book.targets) >= 2
+    # plain values and dicts give the same config and hash; any change gives another hash
+    same = BenchmarkConfig(**book.to_dict())
+    assert same == book and same.content_hash() == book.content_hash()
+    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(10, 25)) == book
+    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(10, 20)).content_hash() \
+        != book.content_hash()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"kind": "partial"}, "kind='partial' is unknown"),
+    ({"methods": ("ssd", "finetune")}, "'finetune' is unknown"),
+    ({"methods": ()}, r"methods=\(\)"),
+    ({"retrain": "warm"}, "retrain='warm' is unknown"),
+    ({"targets": ()}, "targets is empty"),
+    ({"targets": ("3", "3")}, "duplicates"),
+    ({"targets": (1.5,)}, "target 1.5 is invalid for fullclass"),
+    ({"ssd_alpha": (0.0, 5.0)}, r"ssd_alpha\[resnet18\]=0.0 must be a finite number > 0"),
+    ({"ssd_alpha": (10.0, math.nan)}, r"ssd_alpha\[vit\]=nan"),
+    ({"ssd_alpha": (10.0,)}, "needs one value per setup"),
+    ({"ssd_lambda": -1.0}, "ssd_lambda=-1.0"),
+    ({"epochs": 3}, r"no field\(s\) \['epochs'\]"),
+])
+def test_bad_config_values(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BenchmarkConfig.for_profile("smoke", **overrides)
+
+
+def test_bad_random_targets_setups_and_datasets() -> None:
+    with pytest.raises(ValueError, match="target 0 is invalid for random"):
+        BenchmarkConfig.for_profile("smoke", kind="random", targets=(0,))
+    with pytest.raises(ValueError, match="target 2.0 is invalid for random"):
+        BenchmarkConfig.for_profile("smoke", kind="random", targets=(2.0,))
+    smoke = BenchmarkConfig.for_profile("smoke")
+    with pytest.raises(ValueError, match="each model may appear only once"):
+        BenchmarkConfig(setups=(smoke.setups[0], smoke.setups[0]))
+    with pytest.raises(ValueError, match="one config is one data set"):
+        other = pipeline.ImageSetup(dataset="cifar10", model="vit")
+        BenchmarkConfig(setups=(smoke.setups[0], other))
+    with pytest.raises(ValueError, match="no preset fullclass targets for dataset='cifar10_jpeg'"):
+        BenchmarkConfig.for_profile("book", dataset="cifar10_jpeg")
+    jpeg = BenchmarkConfig.for_profile("book", dataset="cifar10_jpeg", targets=("cat",))
+    assert {s.dataset for s in jpeg.setups} == {"cifar10_jpeg"}
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        BenchmarkConfig.for_profile("huge")
