@@ -38,7 +38,7 @@ class DampeningReport:
     """What one dampening step did.
 
     Attributes:
-        n_selected: parameter elements whose value was multiplied by a factor < = 1.
+        n_selected: parameter elements whose value was multiplied by a factor <= 1.
         n_parameters: parameter elements in the model.
         alpha: selection threshold used.
         lam: dampening constant lambda used.

@@ -5,7 +5,7 @@ mean over mini-batches of the squared gradient of the batch-mean cross-entropy,
 
     []_X,i = (1 / B) * sum_b (d L_b / d theta_i) ** 2,      L_b = mean_{(x, y) in batch b} CE(f(x), y)
 
-exactly as the authors' SSD code computes it (``../shared/REFERENCE.md`` section 1). It is *not* a
+exactly as the authors' SSD code computes it (book: Method, "Importances"). It is *not* a
 per-sample empirical Fisher: it depends on the batch size, and a partial last batch counts as a
 whole batch. The paper's "compute ``[]_D`` once, store it, discard D" is :func:`save_importances`
 and :func:`load_importances`.
@@ -82,6 +82,10 @@ def compute_importances(
 ) -> Importances:
     """Mean squared batch gradient of the cross-entropy, per parameter (SSD's importance).
 
+    The model is left exactly as found: parameters, buffers, ``.grad`` fields, the
+    ``training`` flag and the ``requires_grad`` flags (gradients are taken with
+    ``torch.autograd.grad``, so no ``.grad`` is touched).
+
     Args:
         model: classifier mapping inputs ``x`` to logits of shape ``(batch, n_classes)``.
             Evaluated in ``eval()`` mode (BatchNorm uses its running statistics).
@@ -95,10 +99,6 @@ def compute_importances(
         :class:`Importances`: for every ``model.named_parameters()`` entry a tensor of the
         parameter's shape and dtype, on the model's device. Parameters that receive no
         gradient (``requires_grad=False`` or unused) get zeros.
-
-    The model is left exactly as found: parameters, buffers, ``.grad`` fields, the
-    ``training`` flag and the ``requires_grad`` flags (gradients are taken with
-    ``torch.autograd.grad``, so no ``.grad`` is touched).
 
     Raises:
         ValueError: the loader yields no batch, or ``device`` is not the model's device.

@@ -1,7 +1,7 @@
 """Evaluation metrics of the SSD protocol: accuracy and the entropy membership-inference attack.
 
 Both are batched and sample-weighted. The authors' SSD evaluation averages accuracies per batch
-and collects MIA features one sample at a time (``../shared/REFERENCE.md`` sections 1-2); with
+and collects MIA features one sample at a time (book: Method, "Evaluation protocol"); with
 equal-size batches the accuracies agree, with a partial last batch ours is the correct one.
 """
 

@@ -1,6 +1,6 @@
 """ASSD's choice of alpha: an adaptive percentile of the forget/full importance ratios.
 
-Paper eq. 4-5, as the authors' code runs them (``../shared/REFERENCE.md`` section 1):
+Paper eq. 4-5, as the authors' code runs them (book: Method, "Adaptive SSD"):
 
     p     = 100 - ln(1 + 100 * |Df| / |D|)
     alpha = P_p( []_Df / []_D )            over every parameter of the model, taken together
@@ -47,7 +47,7 @@ def adaptive_percentile(n_forget: int, n_total: int) -> float:
         n_total: number of training samples, ``|D| = |Dr| + |Df|``.
 
     Returns:
-        The percentile in ``(100 - ln 101, 100)``: 97.60 for a 10% forget share, 99.31 for 1%.
+        The percentile, in ``(100 - ln 101, 100)``; 97.60 for a 10% forget share, 99.31 for 1%.
 
     Raises:
         ValueError: unless ``0 < n_forget < n_total`` (both whole numbers).

@@ -74,7 +74,7 @@ def retrain_from_scratch(
 def reset_top_level_modules(model: nn.Module) -> list[str]:
     """Call ``reset_parameters()`` on every direct child of ``model`` that has one, in place.
 
-    This is the SSD authors' "retrain" re-initialisation (REFERENCE.md section 1). With this
+    This is the SSD authors' "retrain" re-initialisation (book: Method, "Retraining"). With this
     project's models it resets the head only: ``fc`` (ResNet18), ``head`` (MLP), and ``head``
     plus the final ``norm`` LayerNorm for timm ViTs. Uses the global torch RNG.
 
@@ -136,7 +136,7 @@ def finetune(
 ) -> tuple[nn.Module, TrainHistory]:
     """Fine-tune a copy of ``model`` on the retain set Dr at a constant learning rate.
 
-    The supply-chain protocol (REFERENCE.md section 4) is one epoch at
+    The supply-chain protocol (book: Method, "Models, training and baselines") is one epoch at
     ``lr = decayed_lr(recipe)`` (``lr0 * 0.95**25 * 0.95``) with the recipe's weight decay;
     the SSD image scripts use 5 epochs at lr 0.02 (momentum 0.9, weight decay 5e-4).
 

@@ -5,7 +5,7 @@ wrong; the forget set Df is those rows *with their wrong labels*. The authors' n
 labels with three sequential ``if`` statements (not ``elif``), so a label may be changed twice
 and land back on its true value; ``mode="flip"`` (default) moves every chosen label to a
 different class, uniformly; ``mode="authors"`` reproduces the sequential-``if`` behaviour for
-comparison (``../shared/REFERENCE.md`` section 4).
+comparison (book: Method, "Label errors").
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def learning_rate(recipe: TrainRecipe, epoch: int, step: int = 0, steps_per_epoc
 def decayed_lr(recipe: TrainRecipe) -> float:
     """Learning rate after the recipe's last epoch times one more scheduler step, i.e. the rate
     of epoch ``epochs + 1``; for the supply-chain recipe ``lr0 * 0.95**25 * 0.95`` (the
-    authors' fine-tune rate, REFERENCE.md section 4)."""
+    authors' fine-tune rate; book: Method, "Models, training and baselines")."""
     return learning_rate(recipe, recipe.epochs + 1)
 
 

@@ -4,7 +4,8 @@ A faithful, self-contained transcription of the hot paths of the SSD repository
 (``ssd.py: ParameterPerturber.calc_importance / modify_weight``, ``metrics.py:
 collect_prob / get_membership_attack_prob``, ``utils.py: evaluate``) and of the ASSD
 notebook's ``modify_weight`` (ratios copied to numpy per parameter, concatenated, then
-``np.nanpercentile``), see ``../shared/REFERENCE.md`` sections 1-2:
+``np.nanpercentile``), see the book's Method chapter ("Importances", "Adaptive SSD",
+"Evaluation protocol"):
 
 - importances: ``optimizer.zero_grad()``, ``loss.backward()``, then a Python loop over
   ``named_parameters()`` adding ``p.grad.data.clone().pow(2)``;

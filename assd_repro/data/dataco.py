@@ -6,8 +6,8 @@ time or late from the DataCo table (Constante, Silva, Pereira 2019; Mendeley Dat
 
 - :func:`load_dataco` reads the original CSV or a UTF-8 re-save into a frame with the canonical
   column names :data:`DATACO_COLUMNS` and dtypes, dates parsed.
-- :func:`paper_protocol` is the authors' preprocessing, step for step (``../shared/REFERENCE.md``
-  section 4), ``Late_delivery_risk`` label leak included.
+- :func:`paper_protocol` is the authors' preprocessing, step for step (book: Method, "DataCo
+  preprocessing"), ``Late_delivery_risk`` label leak included.
 - :func:`leak_free_protocol` is the same without the columns listed in
   :data:`DATACO_LEAK_COLUMNS`: same rows, same split, same labels, fewer features.
 
@@ -344,7 +344,7 @@ def paper_protocol(
 ) -> DataCoSplit:
     """The authors' preprocessing of the DataCo table, ``Late_delivery_risk`` leak included.
 
-    Steps (``../shared/REFERENCE.md`` section 4): (1) ``delay = real - scheduled`` days, real
+    Steps (book: Method, "DataCo preprocessing"): (1) ``delay = real - scheduled`` days, real
     days dropped; (2) ``time_idx = day + 365 * year + 31 * month`` of the *shipping* date,
     minus its minimum over all rows; (3) keep ``Order Status == "COMPLETE"``; (4) features:
     every column but :data:`DATACO_PAPER_EXCLUDED_COLUMNS`;

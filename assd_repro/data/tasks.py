@@ -1,7 +1,7 @@
 """Forget tasks of the SSD protocol: full-class, sub-class and random forgetting.
 
 Each builder splits an :class:`~assd_repro.data.containers.ImageData` into the four sets the
-SSD evaluation uses (REFERENCE.md section 2):
+SSD evaluation uses (book: Method, "Evaluation protocol"):
 
 ============  ====================================  =====================================
 task          ``retain_test`` / ``forget_test``     targets (``n_classes``)
@@ -48,7 +48,7 @@ class ForgetTask:
         forget_train: Df, training samples to forget.
         retain_test: Test set on which retain accuracy is measured (see module table).
         forget_test: Set on which forget accuracy is measured; for random forgetting this is
-            ``forget_train`` itself (REFERENCE.md section 2).
+            ``forget_train`` itself (book: Method, "Evaluation protocol").
         full_train: The whole training split D = Dr + Df in its original order, with the
             targets the model is trained on (coarse ones for sub-class tasks).
         test: The whole test split, same targets.
@@ -231,9 +231,9 @@ def _forget_count(n_or_fraction: int | float, n_train: int) -> int:
 def random_forget(data: ImageData, n_or_fraction: int | float, seed: int = 0) -> ForgetTask:
     """Forget a uniformly random subset of training samples (SSD random forgetting).
 
-    Following the SSD protocol (REFERENCE.md section 2), ``retain_test`` is the whole test
-    set and ``forget_test`` is ``forget_train`` itself (accuracy on Df is measured on the
-    forgotten training samples).
+    Following the SSD protocol (book: Method, "Evaluation protocol"), ``retain_test`` is the
+    whole test set and ``forget_test`` is ``forget_train`` itself (accuracy on Df is measured on
+    the forgotten training samples).
 
     Args:
         data: Train and test splits.

@@ -6,8 +6,9 @@ targets. One scenario is one seed; for every model and target it records the met
 
 * ``baseline``: the model trained on all of D (shared by every seed and target);
 * ``retrain``: trained on Dr only, seeded by the scenario seed: from scratch (``"scratch"``) or
-  the SSD authors' head re-initialisation (``"head_only"``; REFERENCE.md §1);
-* ``ssd``: SSD with the paper's tuned alpha and lambda (REFERENCE.md §3), configurable;
+  the SSD authors' head re-initialisation (``"head_only"``; book: Method, "Retraining");
+* ``ssd``: SSD with the paper's tuned alpha and lambda (book: Method, "SSD's tuned
+  parameters"), configurable;
 * ``assd``: ASSD (lambda 1, alpha from the adaptive percentile);
 
 and the metrics ``Dr``, ``Df``, ``MIA`` (percent, SSD protocol) and ``seconds`` (the cost:
@@ -71,8 +72,8 @@ RETRAIN_MODES: tuple[str, ...] = ("scratch", "head_only")
 
 
 def paper_ssd_alpha(model: str, kind: str) -> float:
-    """SSD's tuned alpha (REFERENCE.md §3): 10 for ResNet18 and for random forgetting,
-    5 for ViT full-class, 25 for ViT sub-class. Lambda is 1 throughout."""
+    """SSD's tuned alpha (book: Method, "SSD's tuned parameters"): 10 for ResNet18 and for random
+    forgetting, 5 for ViT full-class, 25 for ViT sub-class. Lambda is 1 throughout."""
     if kind not in BENCHMARK_KINDS:
         raise ValueError(f"kind={kind!r} is unknown; use one of {', '.join(BENCHMARK_KINDS)}")
     if model == "vit" and kind != "random":
@@ -184,8 +185,8 @@ class BenchmarkConfig(ExperimentConfig):
             profile: ``smoke`` (seconds; embedded MNIST sample), ``book`` (CPU-sized, embedded
                 MNIST sample, digits standing in for the paper's classes) or ``paper``
                 (CIFAR-100 / CIFAR-20 / Pins full-class, CIFAR-20 sub-class, CIFAR-10 random;
-                ResNet18 width 64 and ViT-B/16 at 224 with the REFERENCE schedules; 5 seeds, as
-                the paper does not say how many it ran).
+                ResNet18 width 64 and ViT-B/16 at 224 with the authors' schedules (book: Method,
+                "Image benchmarks"); 5 seeds, as the paper does not say how many it ran).
             dataset: another data set for the profile; the paper profile knows ``cifar100``,
                 ``cifar20`` and ``pins`` (ResNet18 only) for full-class. Elsewhere the profile's
                 settings are kept and ``targets`` must be given (except for ``random``).

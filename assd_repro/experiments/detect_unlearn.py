@@ -38,7 +38,6 @@ from numpy.typing import ArrayLike
 from torch import Tensor, nn
 
 from assd_repro.baselines import unlearned_copy
-from assd_repro.experiments.engine.runner import run_scenarios
 from assd_repro.experiments.supply_chain_pipeline import (
     PAPER_ERROR_PCTS,
     SupplyChainConfig,
@@ -46,6 +45,7 @@ from assd_repro.experiments.supply_chain_pipeline import (
     evaluate_accuracy,
     make_error_split,
     predict_proba,
+    run_supply_chain,
     timed,
     train_mlp,
 )
@@ -297,18 +297,8 @@ def run_detect_unlearn(
     scheduler: str | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Run the missing scenarios (one torch thread each) and return every row.
-
-    Args:
-        config: the experiment's settings.
-        results_dir: results root (``<results_dir>/detect_unlearn/<hash>/scenario-<id>.parquet``).
-        workers, scheduler: executor, see :func:`~assd_repro.experiments.run_scenarios`.
-        progress: show a progress bar.
-
-    Returns:
-        The tidy rows (module docstring) with the runner's ``experiment``, ``config_hash``,
-        ``scenario`` and ``wall_s`` columns, in scenario order.
+    """Run the missing scenarios and return every row (:func:`run_supply_chain`): results in
+    ``<results_dir>/detect_unlearn/<hash>/scenario-<id>.parquet``, one torch thread per scenario.
     """
-    config.check_data_file()
-    return run_scenarios(detect_unlearn_scenario, config, results_dir=results_dir,
-                         workers=workers, scheduler=scheduler, threads=1, progress=progress)
+    return run_supply_chain(detect_unlearn_scenario, config, results_dir=results_dir,
+                            workers=workers, scheduler=scheduler, progress=progress)

@@ -3,7 +3,7 @@
 The authors' p-values (Table 4) come from ``scipy.stats.ttest_ind``, an independent two-sample
 t-test between the unlearned and the baseline accuracies over the scenarios. The scenarios are
 paired (both models see the same wrong labels), so :func:`cell_statistics` also gives the paired
-test ``scipy.stats.ttest_rel``, which is the sounder one (``../shared/REFERENCE.md`` section 4).
+test ``scipy.stats.ttest_rel``, which is the sounder one (book: Method, "Statistics").
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Error unlearning on supply-chain data (paper section 6.2, Table 4, Figs. 4-5).
 
 A random ``error_pct`` of the training labels is wrong. Per scenario (one model size, one
-error rate, one replicate) four models are compared (``../shared/REFERENCE.md`` section 4):
+error rate, one replicate) four models are compared (book: Method, "Models, training and
+baselines"):
 
 - ``baseline``: the MLP trained on D, wrong labels included;
 - ``retrain``: the same training (same initial weights) on Dr only;
@@ -32,7 +33,6 @@ from torch import nn
 
 from assd_core import DampeningReport
 from assd_repro.baselines import finetune, unlearned_copy
-from assd_repro.experiments.engine.runner import run_scenarios
 from assd_repro.experiments.error_stats import (
     METHODS,
     cell_statistics,
@@ -47,6 +47,7 @@ from assd_repro.experiments.supply_chain_pipeline import (
     batch_loader,
     evaluate_accuracy,
     make_error_split,
+    run_supply_chain,
     timed,
     train_mlp,
 )
@@ -208,23 +209,11 @@ def run_error_unlearning(
     scheduler: str | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Run the missing scenarios (one torch thread each) and return every row.
-
-    Args:
-        config: the experiment's settings.
-        results_dir: results root (``<results_dir>/error_unlearning/<hash>/scenario-<id>.parquet``).
-        workers, scheduler: executor, see :func:`~assd_repro.experiments.run_scenarios`; the
-            paper's 1,800 scenarios spread over a Dask cluster, each worker preprocessing the
-            data once.
-        progress: show a progress bar.
-
-    Returns:
-        The tidy rows (module docstring) with the runner's ``experiment``, ``config_hash``,
-        ``scenario`` and ``wall_s`` columns, in scenario order.
+    """Run the missing scenarios and return every row (:func:`run_supply_chain`): results in
+    ``<results_dir>/error_unlearning/<hash>/scenario-<id>.parquet``, one torch thread per scenario.
     """
-    config.check_data_file()
-    return run_scenarios(error_unlearning_scenario, config, results_dir=results_dir,
-                         workers=workers, scheduler=scheduler, threads=1, progress=progress)
+    return run_supply_chain(error_unlearning_scenario, config, results_dir=results_dir,
+                            workers=workers, scheduler=scheduler, progress=progress)
 
 
 def tune_hyperparameters(config: SupplyChainConfig, n_trials: int = 20, seed: int = 0, *,

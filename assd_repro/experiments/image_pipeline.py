@@ -3,7 +3,7 @@
 Every image experiment (parameter study, alpha plateau, benchmark tables) needs the same chain:
 load a data set, build a forget task, train (or load) the baseline model on all of D, compute
 (or load) the importances on the retain set Dr, unlearn, and evaluate Dr, Df and MIA as the SSD
-protocol does (``../shared/REFERENCE.md`` section 2). :class:`ImageSetup` holds the settings of
+protocol does (book: Method, "Evaluation protocol"). :class:`ImageSetup` holds the settings of
 that chain; each experiment config embeds one.
 """
 
@@ -125,7 +125,7 @@ class ImageSetup:
 
 def paper_resnet18_setup(dataset: str) -> ImageSetup:
     """The paper's ResNet18 on ``dataset``: width 64, batch 64, the SSD schedule of that data set
-    (``../shared/REFERENCE.md`` section 3; Pins uses CIFAR-100's, as the SSD checkpoints suggest)."""
+    (book: Method, "Image benchmarks"; Pins uses CIFAR-100's, as the SSD configuration does)."""
     schedules = {"cifar100": CIFAR100_SCHEDULE, "cifar20": CIFAR20_SCHEDULE,
                  "cifar10": CIFAR10_SCHEDULE, "pins": CIFAR100_SCHEDULE}
     if dataset not in schedules:

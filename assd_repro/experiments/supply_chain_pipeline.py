@@ -1,12 +1,13 @@
 """Shared steps of the supply-chain experiments: data, label errors, MLP training, ASSD, tuning.
 
 The error-unlearning experiment (paper section 6.2) and the detect-then-unlearn experiment need
-the same chain (``../shared/REFERENCE.md`` section 4): load the DataCo table (the real file or the
-synthetic stand-in), preprocess it with a protocol (once per process: :func:`load_split` is
-cached), give a random share of the training labels a wrong class, train the paper's MLP with
-the supply-chain recipe, compute ``[]_Dr`` at the training batch size, unlearn with ASSD and
-measure accuracies. Training uses :func:`batch_loader`, which slices whole batches out of
-tensors (20-50x faster than a ``DataLoader`` that indexes row by row, same batches).
+the same chain (book: Method, "Supply-chain error unlearning"): load the DataCo table (the real
+file or the synthetic stand-in), preprocess it with a protocol (once per process:
+:func:`load_split` is cached), give a random share of the training labels a wrong class, train
+the paper's MLP with the supply-chain recipe, compute ``[]_Dr`` at the training batch size,
+unlearn with ASSD and measure accuracies. Training uses :func:`batch_loader`, which slices whole
+batches out of tensors (20-50x faster than a ``DataLoader`` that indexes row by row, same
+batches).
 
 :data:`TUNED_HYPERPARAMETERS` are the learning rate and weight decay per model size that
 :func:`~assd_repro.experiments.error_unlearning.tune_hyperparameters` found.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor, nn
 from torch.utils.data import (
@@ -43,6 +45,7 @@ from assd_repro.data import (
 )
 from assd_repro.data.dataco import DATACO_DOI, DATACO_FILENAME, DataCoSplit
 from assd_repro.experiments.engine.config import ExperimentConfig
+from assd_repro.experiments.engine.runner import run_scenarios
 from assd_repro.label_errors import inject_label_errors
 from assd_repro.models import ModelSpec, build_model, mlp_size
 from assd_repro.training import TrainRecipe, supply_chain_recipe, train
@@ -67,6 +70,7 @@ __all__ = [
     "timed",
     "train_mlp",
     "assd_from_rows",
+    "run_supply_chain",
 ]
 
 SUPPLY_CHAIN_SIZES: tuple[str, ...] = ("5x250", "3x100", "2x50")
@@ -419,3 +423,36 @@ class SupplyChainConfig(ExperimentConfig):
     def init_seed_for(self, replicate: int) -> int:
         """Seed of the initial weights in replicate ``replicate``."""
         return replicate if self.init_seed is None else self.init_seed
+
+
+C = TypeVar("C", bound=SupplyChainConfig)
+
+
+def run_supply_chain(
+    scenario: Callable[[C, int], list[dict[str, Any]]],
+    config: C,
+    *,
+    results_dir: str | os.PathLike[str] = "results",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run the missing scenarios of a supply-chain experiment (one torch thread each) and
+    return every row; the common body of ``run_error_unlearning`` and ``run_detect_unlearn``.
+
+    Args:
+        scenario: the experiment's ``(config, scenario_id) -> rows`` function.
+        config: the experiment's settings; a named data file must exist (checked first).
+        results_dir: results root (``<results_dir>/<experiment>/<hash>/scenario-<id>.parquet``).
+        workers, scheduler: executor, see :func:`~assd_repro.experiments.run_scenarios`; the
+            paper's 1,800 scenarios spread over a Dask cluster, each worker preprocessing the
+            data once.
+        progress: show a progress bar.
+
+    Returns:
+        The tidy rows (the experiment module's docstring) with the runner's ``experiment``,
+        ``config_hash``, ``scenario`` and ``wall_s`` columns, in scenario order.
+    """
+    config.check_data_file()
+    return run_scenarios(scenario, config, results_dir=results_dir, workers=workers,
+                         scheduler=scheduler, threads=1, progress=progress)

@@ -8,8 +8,16 @@ their own beyond choosing what to show.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["METHOD_COLORS", "METHOD_LABELS", "format_mean_std", "use_book_style"]
+__all__ = [
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "format_mean_std",
+    "glue_numbers",
+    "use_book_style",
+]
 
 #: Display names of the methods, in the order the book shows them.
 METHOD_LABELS: dict[str, str] = {
@@ -51,3 +59,26 @@ def format_mean_std(mean: float, std: float | None = None, digits: int = 2) -> s
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def glue_numbers(numbers: Mapping[str, Any], into: dict[str, Any] | None = None, *,
+                 as_float: bool = False) -> dict[str, Any]:
+    """Glue every ``name -> value`` for the book's text (``{glue:text}`name```), hidden.
+
+    Args:
+        numbers: the values; numpy scalars are glued as the Python scalars they hold.
+        into: a dict that collects everything glued (for claim tables and checks); updated
+            in place.
+        as_float: glue every value as a float (for example so that an int renders as ``50.0``
+            under a ``:.1f`` format just as a float would).
+
+    Returns:
+        ``into`` (a new dict when None), updated with ``numbers``.
+    """
+    from myst_nb import glue
+
+    collected = {} if into is None else into
+    for name, value in numbers.items():
+        value = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+        value = float(value) if as_float else value
+        glue(name, value, display=False)
+        collected[name] = value
+    return collected

@@ -1,6 +1,6 @@
 """Slow, obviously correct float64 references for the fast code in assd_core.
 
-Each function follows the definition in ``../shared/REFERENCE.md`` step by step, with explicit
+Each function follows the definition in the book's Method chapter step by step, with explicit
 Python loops; tests compare the fast implementation against them.
 """
 
