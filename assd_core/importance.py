@@ -40,6 +40,12 @@ class Importances(dict[str, Tensor]):
     A plain ``dict[str, Tensor]`` (each value has its parameter's shape) that also carries
     ``n_batches``, ``n_samples`` and ``batch_size`` (the loader's batch size, ``None`` when the
     loader has none). The metadata travel with :func:`save_importances`.
+
+    Args:
+        tensors: name -> tensor (or ``(name, tensor)`` pairs), as for ``dict``.
+        n_batches: number of batches averaged.
+        n_samples: number of samples seen.
+        batch_size: the loader's batch size.
     """
 
     def __init__(
@@ -168,7 +174,14 @@ def _parameter_table(model: nn.Module) -> list[list[Any]]:
 
 
 def model_fingerprint(model: nn.Module) -> str:
-    """SHA-256 (hex) of the model's parameter names, shapes and dtypes, in order."""
+    """SHA-256 (hex) of the model's parameter names, shapes and dtypes, in order.
+
+    Args:
+        model: any module; only ``named_parameters()`` enter the hash, never their values.
+
+    Returns:
+        64 hex digits, equal for two models of the same architecture and dtype.
+    """
     text = json.dumps(_parameter_table(model), separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -248,6 +261,11 @@ def save_importances(
 
 def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importances:
     """Load importances saved by :func:`save_importances`, checked against ``model``.
+
+    Args:
+        path: the ``.safetensors`` file written by :func:`save_importances`.
+        model: the model the importances are for; its parameter names, shapes and dtypes
+            must match those stored (it is not modified).
 
     Returns:
         :class:`Importances` on the device of each parameter, with the stored

@@ -58,7 +58,16 @@ def accuracy(model: nn.Module, loader: Iterable[Any]) -> float:
 
 
 def predict_entropy(model: nn.Module, loader: Iterable[Any]) -> np.ndarray:
-    """Entropy (nats) of the softmax output per sample, shape ``(n_samples,)``, float64."""
+    """Entropy (nats) of the softmax output per sample, shape ``(n_samples,)``, float64.
+
+    Args:
+        model: classifier returning logits ``(batch, n_classes)``; evaluated in eval mode,
+            its ``training`` flag is restored.
+        loader: batches ``(x, y, *rest)``; the labels are not used.
+
+    Returns:
+        ``(n_samples,)`` float64 entropies in ``[0, ln n_classes]``, in loader order.
+    """
     chunks = [
         torch.special.entr(torch.softmax(logits.double(), dim=1)).sum(dim=1).cpu()
         for logits, _ in _eval_batches(model, loader)

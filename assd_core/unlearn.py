@@ -59,6 +59,17 @@ def forget_importances(
     Warns when the forget loader's batch size differs from the one recorded with the full
     importances: the importance is a mean of squared *batch* gradients, so its scale depends
     on the batch size and the two would not be comparable.
+
+    Args:
+        model: the trained model (not modified).
+        forget_loader: batches ``(x, y, *rest)`` of the forget set Df.
+        full_importances: ``[]_D`` for ``model``, as from :func:`compute_importances`.
+
+    Returns:
+        ``[]_Df``: parameter name -> tensor of the parameter's shape.
+
+    Raises:
+        ValueError: ``full_importances`` do not match the model or are not finite and >= 0.
     """
     return _checked_forget_pass(model, forget_loader, full_importances, stacklevel=4)[2]
 

@@ -3,7 +3,7 @@
 Schoepf, Foster and Brintrup (2024), "Parameter-tuning-free data entry error unlearning with
 adaptive selective synaptic dampening", Tables 1-4, transcribed exactly as printed (values in
 percent; see ``paper_data/README.md`` for the transcription notes). The book puts our numbers
-beside these; it must build without ``../shared``, hence the copy.
+beside these; it must build from the repository alone, hence the copy.
 """
 
 from __future__ import annotations

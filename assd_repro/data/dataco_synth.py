@@ -2,7 +2,7 @@
 
 :func:`make_dataco_like` is the default data of the supply-chain notebooks when the real file
 (Mendeley Data, DOI 10.17632/8gx2fvg2k6) is not at hand. Its value sets, shares and the delivery
-rules come from the real 6,000-row sample in ``../shared/data/dataco/``.
+rules come from a random 6,000-row sample of the real file.
 """
 
 from __future__ import annotations

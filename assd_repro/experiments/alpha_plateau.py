@@ -38,7 +38,13 @@ from assd_repro.experiments.image_pipeline import (
     prepare_dampening_task,
 )
 
-__all__ = ["AlphaPlateauConfig", "alpha_plateau_scenario", "plateau_bounds", "run_alpha_plateau"]
+__all__ = [
+    "AlphaPlateauConfig",
+    "alpha_plateau_scenario",
+    "mia_df_verdict",
+    "plateau_bounds",
+    "run_alpha_plateau",
+]
 
 TASK_KINDS: tuple[str, ...] = ("fullclass", "subclass", "random")
 
@@ -257,3 +263,27 @@ def plateau_bounds(rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, toleranc
                                         and assd_metrics.get("MIA", math.inf) <= mia_ceiling),
         })
     return pd.DataFrame(out)
+
+
+def mia_df_verdict(df_at_high: float, *, recognised: float = 25.0) -> str:
+    """What the forget accuracy at the top of a full-class plateau says about its MIA criterion.
+
+    The plateau is defined by Dr and the entropy MIA only. The MIA sees how flat the softmax is
+    on the forget samples, and light dampening can flatten it before the class is forgotten.
+
+    Args:
+        df_at_high: Df (%) of SSD at the plateau's largest alpha.
+        recognised: Df (%) above which the class counts as still recognised.
+
+    Returns:
+        A sentence (for the book's text) that starts after "Df = <value> %".
+    """
+    if df_at_high > recognised:
+        return ("so the forgotten class is still recognised. Light dampening can flatten the "
+                "softmax on the forget images, which fools the entropy-based MIA before the class "
+                "is actually forgotten; the paper's Dr-and-MIA definition of the plateau does "
+                "not see this, and a Df criterion would end the full-class plateau earlier")
+    return ("so here a low MIA and forgetting agree, and the Dr-and-MIA definition of the "
+            "plateau does not overstate forgetting. It could: the entropy MIA only sees how flat "
+            "the softmax is on the forget images, and light dampening can flatten it before a "
+            "class is forgotten, so a Df criterion is the safer guard")

@@ -203,3 +203,11 @@ def test_profiles_hash_and_plain_values() -> None:
     assert plain == smoke and plain.content_hash() == smoke.content_hash()
     np.testing.assert_allclose(AlphaPlateauConfig.for_profile("book").alphas()[[0, 5, 10, 15]],
                                [0.1, 1.0, 10.0, 100.0])
+
+
+def test_mia_df_verdict_follows_the_forget_accuracy() -> None:
+    from assd_repro.experiments.alpha_plateau import mia_df_verdict
+
+    assert "still recognised" in mia_df_verdict(60.0)
+    assert "agree" in mia_df_verdict(5.0)
+    assert "agree" in mia_df_verdict(25.0) and "still recognised" in mia_df_verdict(25.1)
