@@ -33,6 +33,7 @@ from assd_core._kernels import (
 )
 
 __all__ = ["adaptive_percentile", "alpha_from_views", "select_alpha"]
+
 #: Up to this many elements, the order statistics are selected among all finite ratios.
 _EXACT_MAX = 1 << 17
 #: Half-width of the sampled bracket around the percentile, in binomial standard deviations.

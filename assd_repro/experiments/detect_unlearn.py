@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -289,16 +288,9 @@ def summarize_detection(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.
     return grouped.agg(mean="mean", std="std", n="count").reset_index()
 
 
-def run_detect_unlearn(
-    config: DetectUnlearnConfig,
-    *,
-    results_dir: str | os.PathLike[str] = "results",
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Run the missing scenarios and return every row (:func:`run_supply_chain`): results in
-    ``<results_dir>/detect_unlearn/<hash>/scenario-<id>.parquet``, one torch thread per scenario.
+def run_detect_unlearn(config: DetectUnlearnConfig, **options: Any) -> pd.DataFrame:
+    """Detect, then unlearn: run the missing scenarios (one torch thread each), return all rows
+    (``<results_dir>/detect_unlearn/<hash>/scenario-<id>.parquet``); ``options`` as for
+    :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`.
     """
-    return run_supply_chain(detect_unlearn_scenario, config, results_dir=results_dir,
-                            workers=workers, scheduler=scheduler, progress=progress)
+    return run_supply_chain(detect_unlearn_scenario, config, **options)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -201,19 +200,14 @@ def error_unlearning_scenario(config: ErrorUnlearningConfig, seed: int) -> list[
     return rows
 
 
-def run_error_unlearning(
-    config: ErrorUnlearningConfig,
-    *,
-    results_dir: str | os.PathLike[str] = "results",
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Run the missing scenarios and return every row (:func:`run_supply_chain`): results in
-    ``<results_dir>/error_unlearning/<hash>/scenario-<id>.parquet``, one torch thread per scenario.
+def run_error_unlearning(config: ErrorUnlearningConfig, **options: Any) -> pd.DataFrame:
+    """Run the missing scenarios of Table 4 and return every row, one torch thread each.
+
+    ``options`` (``results_dir``, ``workers``, ``scheduler``, ``progress``) are those of
+    :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`; the results go to
+    ``<results_dir>/error_unlearning/<hash>/scenario-<id>.parquet``.
     """
-    return run_supply_chain(error_unlearning_scenario, config, results_dir=results_dir,
-                            workers=workers, scheduler=scheduler, progress=progress)
+    return run_supply_chain(error_unlearning_scenario, config, **options)
 
 
 def tune_hyperparameters(config: SupplyChainConfig, n_trials: int = 20, seed: int = 0, *,

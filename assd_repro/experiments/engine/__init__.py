@@ -23,7 +23,11 @@ from assd_repro.experiments.engine.runner import (
     seed_everything,
     torch_threads,
 )
-from assd_repro.experiments.engine.store import ResultStore, atomic_write_bytes, recorded_run_times
+from assd_repro.experiments.engine.store import (
+    ResultStore,
+    atomic_write_bytes,
+    recorded_run_times,
+)
 
 __all__ = [
     "PROFILES",
