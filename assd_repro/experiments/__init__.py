@@ -14,35 +14,33 @@ Experiments (each a config class and a ``run_*`` function):
 - :mod:`~assd_repro.experiments.detect_unlearn`: detect label errors with cleanlab, then ASSD.
 """
 
-from assd_repro.experiments.alpha_plateau import (  # noqa: I001 - experiments after the engine
+from assd_repro.experiments.alpha_plateau import (
     AlphaPlateauConfig,
     plateau_bounds,
     run_alpha_plateau,
 )
-from assd_repro.experiments.benchmark import BenchmarkConfig, paper_ssd_alpha, run_benchmark
-from assd_repro.experiments.benchmark_report import compare_benchmark_with_paper, summarize
+from assd_repro.experiments.benchmark import (
+    BenchmarkConfig,
+    paper_ssd_alpha,
+    run_benchmark,
+)
+from assd_repro.experiments.benchmark_report import (
+    compare_benchmark_with_paper,
+    summarize,
+)
 from assd_repro.experiments.detect_unlearn import (
     DetectUnlearnConfig,
     detection_scores,
     run_detect_unlearn,
     summarize_detection,
 )
-from assd_repro.experiments.engine.cache import ArtifactCache, settings_hash
-from assd_repro.experiments.engine.config import (
-    PROFILES,
-    ExperimentConfig,
-    canonical_json,
-    check_profile,
+from assd_repro.experiments.engine import *  # noqa: F403 - the engine's API, re-exported
+from assd_repro.experiments.engine import __all__ as _ENGINE_API
+from assd_repro.experiments.error_stats import (
+    cell_statistics,
+    compare_table4_with_paper,
+    scenario_gains,
 )
-from assd_repro.experiments.engine.runner import (
-    run_one,
-    run_scenarios,
-    seed_everything,
-    torch_threads,
-)
-from assd_repro.experiments.engine.store import ResultStore, atomic_write_bytes, recorded_run_times
-from assd_repro.experiments.error_stats import cell_statistics, scenario_gains
-from assd_repro.experiments.error_stats import compare_table4_with_paper
 from assd_repro.experiments.error_unlearning import (
     ErrorUnlearningConfig,
     run_error_unlearning,
@@ -55,38 +53,26 @@ from assd_repro.experiments.lambda_study import (
 )
 
 __all__ = [
-    "PROFILES",
     "AlphaPlateauConfig",
-    "ArtifactCache",
     "BenchmarkConfig",
     "DetectUnlearnConfig",
     "ErrorUnlearningConfig",
-    "ExperimentConfig",
     "LambdaStudyConfig",
     "LambdaStudyResult",
-    "ResultStore",
-    "atomic_write_bytes",
-    "canonical_json",
     "cell_statistics",
-    "check_profile",
     "compare_benchmark_with_paper",
     "compare_table4_with_paper",
     "detection_scores",
     "paper_ssd_alpha",
     "plateau_bounds",
-    "recorded_run_times",
     "run_alpha_plateau",
     "run_benchmark",
     "run_detect_unlearn",
     "run_error_unlearning",
     "run_lambda_study",
-    "run_one",
-    "run_scenarios",
     "scenario_gains",
-    "seed_everything",
-    "settings_hash",
     "summarize",
     "summarize_detection",
-    "torch_threads",
     "tune_hyperparameters",
 ]
+__all__ += _ENGINE_API
