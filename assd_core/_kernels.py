@@ -7,10 +7,11 @@ then call these on flat views of the importance tensors.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 #: Elements per step when forming ratios or dampening: a step's temporaries stay in the CPU
 #: cache.
@@ -100,3 +101,52 @@ def two_order_stats(values: np.ndarray, lo: int, hi: int) -> tuple[float, float]
     lies above position ``lo`` (the next order statistic)."""
     values.partition(lo)
     return float(values[lo]), float(values[lo] if hi == lo else values[lo + 1 :].min())
+
+
+def module_flags(model: nn.Module) -> list[tuple[nn.Module, bool]]:
+    """Every module's ``training`` flag, for :func:`restore_module_flags`: ``model.train(b)``
+    would set them all alike and lose, for example, a BatchNorm frozen in eval mode."""
+    return [(module, module.training) for module in model.modules()]
+
+
+def restore_module_flags(flags: Sequence[tuple[nn.Module, bool]]) -> None:
+    """Set each module's ``training`` flag back to what :func:`module_flags` recorded."""
+    for module, training in flags:
+        module.training = training
+
+
+def check_labels(y: Any, logits: Tensor) -> None:
+    """Raise ValueError unless ``y`` holds one integer class index per row of ``logits``.
+
+    Args:
+        y: the batch's labels; must be an integer tensor of shape ``(batch,)`` with values in
+            ``[0, n_outputs)``.
+        logits: the model's output for the batch, shape ``(batch, n_outputs)``.
+    """
+    if not isinstance(y, Tensor):
+        raise ValueError(f"labels must be a tensor of class indices, got {type(y).__name__}")
+    batch = logits.shape[0] if logits.dim() else 0
+    if y.dim() != 1 or y.shape[0] != batch:
+        raise ValueError(
+            f"labels have shape {tuple(y.shape)} but must have shape (batch,) = ({batch},), one "
+            "class index per sample: pass y.squeeze(1) for labels of shape (batch, 1), or "
+            "y.argmax(1) for one-hot labels"
+        )
+    if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+        raise ValueError(
+            f"labels have dtype {y.dtype}; class indices must be integers: pass y.long()"
+        )
+    if logits.dim() != 2:
+        raise ValueError(
+            f"the model's output has shape {tuple(logits.shape)}; logits must have shape "
+            "(batch, n_classes)"
+        )
+    n_outputs = logits.shape[1]
+    if y.numel():
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= n_outputs:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"label {bad} is outside [0, {n_outputs}) for a model with {n_outputs} "
+                f"outputs; labels must be class indices 0 to {n_outputs - 1}"
+            )

@@ -25,6 +25,8 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from assd_core._kernels import check_labels, module_flags, restore_module_flags
+
 __all__ = [
     "Importances",
     "compute_importances",
@@ -88,8 +90,8 @@ def compute_importances(
 ) -> Importances:
     """Mean squared batch gradient of the cross-entropy, per parameter (SSD's importance).
 
-    The model is left exactly as found: parameters, buffers, ``.grad`` fields, the
-    ``training`` flag and the ``requires_grad`` flags (gradients are taken with
+    The model is left exactly as found: parameters, buffers, ``.grad`` fields, every
+    module's ``training`` flag and the ``requires_grad`` flags (gradients are taken with
     ``torch.autograd.grad``, so no ``.grad`` is touched).
 
     Args:
@@ -107,7 +109,9 @@ def compute_importances(
         gradient (``requires_grad=False`` or unused) get zeros.
 
     Raises:
-        ValueError: the loader yields no batch, or ``device`` is not the model's device.
+        ValueError: the loader yields no batch, ``device`` is not the model's device, or a
+            batch's labels are not integer class indices of shape ``(batch,)`` within the
+            model's outputs.
     """
     model_device = _model_device(model)
     device = model_device if device is None else torch.device(device)
@@ -127,8 +131,8 @@ def compute_importances(
     # g * g (the same value as 0 + g * g, without a zero fill and an extra pass)
     sums: dict[str, Tensor] = {}
 
-    was_training = model.training
-    if any(m.training for m in model.modules()):  # eval() sets every module's flag: skip if set
+    flags = module_flags(model)
+    if any(training for _, training in flags):  # eval() sets every module's flag: skip if set
         model.eval()
     n_batches = 0
     n_samples = 0
@@ -137,7 +141,9 @@ def compute_importances(
         for batch in batches:
             x, y = _to_device(batch[0], device), _to_device(batch[1], device)
             with torch.enable_grad():
-                loss = nn.functional.cross_entropy(model(x), y)
+                logits = model(x)
+                check_labels(y, logits)
+                loss = nn.functional.cross_entropy(logits, y)
                 grads = torch.autograd.grad(loss, params, allow_unused=True) if params else ()
             old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
             new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]
@@ -150,8 +156,7 @@ def compute_importances(
             n_batches += 1
             n_samples += len(y)
     finally:
-        if was_training:  # model.eval() above already left every module as train(False) would
-            model.train()
+        restore_module_flags(flags)
 
     if n_batches == 0:
         raise ValueError(

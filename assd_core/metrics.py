@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from assd_core._kernels import check_labels, module_flags, restore_module_flags
+
 __all__ = ["accuracy", "entropy_mia", "predict_entropy"]
 
 
@@ -24,16 +26,17 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def _eval_batches(model: nn.Module, loader: Iterable[Any]) -> Iterable[tuple[Tensor, Tensor]]:
-    """Yield ``(logits, y)`` per batch in eval/inference mode; restores ``model.training``."""
+    """Yield ``(logits, y)`` per batch in eval/inference mode; restores every module's
+    ``training`` flag afterwards."""
     device = _model_device(model)
-    was_training = model.training
+    flags = module_flags(model)
     model.eval()
     try:
         with torch.inference_mode():
             for batch in loader:
                 yield model(batch[0].to(device)), batch[1].to(device)
     finally:
-        model.train(was_training)
+        restore_module_flags(flags)
 
 
 def accuracy(model: nn.Module, loader: Iterable[Any]) -> float:
@@ -41,15 +44,17 @@ def accuracy(model: nn.Module, loader: Iterable[Any]) -> float:
 
     Args:
         model: classifier returning logits ``(batch, n_classes)``; evaluated in eval mode,
-            its ``training`` flag is restored.
-        loader: batches ``(x, y, *rest)``.
+            every module's ``training`` flag is restored.
+        loader: batches ``(x, y, *rest)``; ``y`` integer class indices of shape ``(batch,)``.
 
     Raises:
-        ValueError: the loader yields no sample.
+        ValueError: the loader yields no sample; labels of another shape or dtype, or out of
+            ``[0, n_classes)``.
     """
     correct = 0
     total = 0
     for logits, y in _eval_batches(model, loader):
+        check_labels(y, logits)
         correct += int((logits.argmax(dim=1) == y).sum())
         total += y.numel()
     if total == 0:
@@ -62,7 +67,7 @@ def predict_entropy(model: nn.Module, loader: Iterable[Any]) -> np.ndarray:
 
     Args:
         model: classifier returning logits ``(batch, n_classes)``; evaluated in eval mode,
-            its ``training`` flag is restored.
+            every module's ``training`` flag is restored.
         loader: batches ``(x, y, *rest)``; the labels are not used.
 
     Returns:

@@ -16,7 +16,12 @@ from typing import Any
 from torch import Tensor, nn
 
 from assd_core._kernels import flat_view
-from assd_core.dampening import DampeningReport, check_number, dampen_checked, validated_views
+from assd_core.dampening import (
+    DampeningReport,
+    check_number,
+    dampen_checked,
+    validated_views,
+)
 from assd_core.importance import compute_importances
 from assd_core.selection import adaptive_percentile, alpha_from_views
 

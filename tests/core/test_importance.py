@@ -130,3 +130,32 @@ def test_save_rejects_importances_of_another_model(tmp_path) -> None:
 def test_load_missing_file_says_how_to_make_one(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="save_importances"):
         load_importances(tmp_path / "nope.safetensors", make_mlp())
+
+
+def test_every_module_flag_is_restored() -> None:
+    model = make_mlp()
+    model.train()
+    model[1].eval()  # a BatchNorm frozen in eval mode inside a model in training mode
+    before = [m.training for m in model.modules()]
+    compute_importances(model, loader(mlp_data(20), 8))
+    assert [m.training for m in model.modules()] == before
+
+
+@pytest.mark.parametrize(("labels", "match"), [
+    (lambda y: y[:, None], r"shape \(8, 1\)"),
+    (lambda y: y.double(), r"dtype torch.float64"),
+    (lambda y: y + 3, r"outside \[0, 3\) for a model with 3 outputs"),
+])
+def test_bad_labels_are_refused_and_the_model_is_untouched(labels, match: str) -> None:
+    model = make_mlp()
+    model.train()
+    model[1].eval()
+    before = snapshot(model)
+    flags = [m.training for m in model.modules()]
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    with pytest.raises(ValueError, match=match):
+        compute_importances(model, [(torch.randn(8, 6), labels(y))])
+    after = snapshot(model)
+    for name, value in before.items():
+        assert_bit_identical(after[name], value)
+    assert [m.training for m in model.modules()] == flags

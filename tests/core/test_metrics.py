@@ -77,3 +77,39 @@ def test_entropy_mia_without_scikit_learn_names_the_extra(monkeypatch: pytest.Mo
     data = loader(mlp_data(10))
     with pytest.raises(ImportError, match=r"assd-core\[mia\]"):
         entropy_mia(make_mlp(), data, data, data)
+
+
+def _train_mode_with_a_frozen_batchnorm() -> torch.nn.Module:
+    model = make_mlp()
+    model.train()
+    model[1].eval()  # a BatchNorm frozen in eval mode inside a model in training mode
+    return model
+
+
+def _flags(model: torch.nn.Module) -> list[bool]:
+    return [m.training for m in model.modules()]
+
+
+def test_every_module_flag_is_restored() -> None:
+    model = _train_mode_with_a_frozen_batchnorm()
+    before = _flags(model)
+    data = loader(mlp_data(20), 8)
+    accuracy(model, data)
+    assert _flags(model) == before
+    predict_entropy(model, data)
+    assert _flags(model) == before
+
+
+@pytest.mark.parametrize(("labels", "match"), [
+    (lambda y: y[:, None], r"shape \(8, 1\).*\(batch,\) = \(8,\).*squeeze"),
+    (lambda y: y.float(), r"dtype torch.float32.*y.long\(\)"),
+    (lambda y: y.bool(), r"dtype torch.bool"),
+    (lambda y: y + 3, r"label [3-5] is outside \[0, 3\) for a model with 3 outputs"),
+    (lambda y: y - 1, r"label -1 is outside \[0, 3\)"),
+])
+def test_accuracy_refuses_bad_labels_naming_them(labels, match: str) -> None:
+    model = make_mlp()
+    x = torch.randn(8, 6)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    with pytest.raises(ValueError, match=match):
+        accuracy(model, [(x, labels(y))])
