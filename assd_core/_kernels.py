@@ -6,7 +6,7 @@ then call these on flat views of the importance tensors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,3 +150,17 @@ def check_labels(y: Any, logits: Tensor) -> None:
                 f"label {bad} is outside [0, {n_outputs}) for a model with {n_outputs} "
                 f"outputs; labels must be class indices 0 to {n_outputs - 1}"
             )
+
+
+def split_batch(batch: Any) -> tuple[Any, Any]:
+    """``(x, y)`` of a batch ``(x, y, *rest)``; a ValueError that says what is expected for any
+    other structure (a dict, a single tensor)."""
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return batch[0], batch[1]
+    keys = f" with keys {sorted(map(str, batch))[:5]}" if isinstance(batch, Mapping) else ""
+    size = f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""
+    raise ValueError(
+        f"a batch is a {type(batch).__name__}{size}{keys}; batches must be tuples or lists "
+        "(x, y, *rest): inputs first, then integer class labels. Wrap other loaders, e.g. "
+        "((b['x'], b['y']) for b in loader) for batches that are dicts"
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import torch
@@ -84,6 +85,25 @@ def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
     return True
 
 
+def _check_tensor(what: str, name: str, t: object) -> None:
+    """Raise ValueError unless ``t`` is a floating-point tensor with data (not on ``meta``)."""
+    if not isinstance(t, Tensor):
+        raise ValueError(
+            f"{what}[{name!r}] is a {type(t).__name__}, not a torch.Tensor; importances are "
+            "tensors from compute_importances (convert an array with torch.from_numpy)"
+        )
+    if not t.dtype.is_floating_point:
+        raise ValueError(
+            f"{what}[{name!r}] has dtype {t.dtype}; importances are floating-point (squared "
+            "gradients): recompute them with compute_importances"
+        )
+    if t.device.type == "meta":
+        raise ValueError(
+            f"{what}[{name!r}] is on the 'meta' device and holds no values; compute the "
+            "importances on a model with real weights"
+        )
+
+
 def validated_views(
     named: Sequence[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str
 ) -> list[np.ndarray | Tensor]:
@@ -104,6 +124,8 @@ def validated_views(
             "were they computed for another model?"
         )
     tensors = [importances[n] for n, _ in named]
+    for (name, _), t in zip(named, tensors):
+        _check_tensor(what, name, t)
     views = [flat_view(t) for t in tensors]
     if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)) and _all_finite_nonnegative(views):
         return views
@@ -138,9 +160,19 @@ def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what:
 
 
 def check_number(name: str, value: float) -> float:
-    """``float(value)``, or a ValueError naming ``name`` unless it is a finite number >= 0."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or value < 0):
+    """``float(value)``, or a ValueError naming ``name`` unless it is a finite number >= 0.
+
+    Accepts any real number: Python and numpy ints and floats, and 0-d (one-element) tensors;
+    refuses bools, strings and other types, naming the type.
+    """
+    if isinstance(value, Tensor) and value.numel() == 1 and not value.dtype.is_complex \
+            and value.dtype != torch.bool:
+        value = value.item()
+    if isinstance(value, bool) or isinstance(value, np.bool_) or not isinstance(value, Real):
+        raise ValueError(
+            f"{name}={value!r} is a {type(value).__name__}; it must be a finite number >= 0"
+        )
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}={value!r} must be a finite number >= 0")
     return float(value)
 

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from assd_core._kernels import check_labels, module_flags, restore_module_flags
+from assd_core._kernels import check_labels, module_flags, restore_module_flags, split_batch
 
 __all__ = [
     "Importances",
@@ -139,7 +139,8 @@ def compute_importances(
     try:
         batches = tqdm(loader, desc="importances", leave=False) if progress else loader
         for batch in batches:
-            x, y = _to_device(batch[0], device), _to_device(batch[1], device)
+            x, y = split_batch(batch)
+            x, y = _to_device(x, device), _to_device(y, device)
             with torch.enable_grad():
                 logits = model(x)
                 check_labels(y, logits)

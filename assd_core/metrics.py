@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from assd_core._kernels import check_labels, module_flags, restore_module_flags
+from assd_core._kernels import check_labels, module_flags, restore_module_flags, split_batch
 
 __all__ = ["accuracy", "entropy_mia", "predict_entropy"]
 
@@ -34,7 +34,8 @@ def _eval_batches(model: nn.Module, loader: Iterable[Any]) -> Iterable[tuple[Ten
     try:
         with torch.inference_mode():
             for batch in loader:
-                yield model(batch[0].to(device)), batch[1].to(device)
+                x, y = split_batch(batch)
+                yield model(x.to(device)), y.to(device)
     finally:
         restore_module_flags(flags)
 

@@ -109,7 +109,12 @@ def ssd_unlearn(
 
     Returns:
         The :class:`DampeningReport`.
+
+    Raises:
+        ValueError: ``alpha`` or ``lam`` is not a finite real number >= 0 (checked before any
+            work); importances that do not match the model; bad batches or labels.
     """
+    alpha, lam = check_number("alpha", alpha), check_number("lam", lam)  # before any work
     named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
                                                      stacklevel=3)
     return _dampen_with(named, full_views, full_importances, forget, alpha, lam)
