@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from assd_core._kernels import check_labels, module_flags, restore_module_flags, split_batch
+from assd_core.dampening import check_importances
 
 __all__ = [
     "Importances",
@@ -230,7 +231,8 @@ def save_importances(
         The path written.
 
     Raises:
-        ValueError: the importances do not match the model's parameters.
+        ValueError: the importances do not match the model's parameters, or are not
+            floating-point tensors with finite values >= 0 (nothing is written then).
     """
     from safetensors.torch import save_file
 
@@ -243,6 +245,7 @@ def save_importances(
         raise ValueError(
             "the importances do not belong to this model: " + _describe_mismatch(stored, model)
         )
+    check_importances(model, importances, "the importances to save")  # float, finite, >= 0
     meta = {
         "format": "assd_core.importances/1",
         "fingerprint": model_fingerprint(model),
@@ -279,8 +282,9 @@ def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importan
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not an importance file, or was saved for a model with other
-            parameter names, shapes or dtypes (the message lists the differences).
+        ValueError: the file is damaged or not an importance file, was saved for a model with
+            other parameter names, shapes or dtypes (the message lists the differences), or
+            holds values that are not finite and >= 0; the message names the path.
     """
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -291,17 +295,34 @@ def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importan
             f"no importance file at {path}; compute one with compute_importances() and "
             "store it with save_importances()."
         )
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
+    redo = "recompute the importances with compute_importances() and save them again"
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as error:  # safetensors raises its own SafetensorError for damaged files
+        raise ValueError(
+            f"{path} cannot be read as a safetensors file ({error}); it may be truncated or "
+            f"not an importance file: {redo}"
+        ) from error
     if meta.get("format") != "assd_core.importances/1":
         raise ValueError(f"{path} is not an importance file written by assd_core.save_importances")
+    missing = sorted({"fingerprint", "parameters", "batch_size", "n_samples", "n_batches"}
+                     - set(meta))
+    if missing:
+        raise ValueError(f"{path} lacks the metadata {missing} of an importance file: {redo}")
     if meta["fingerprint"] != model_fingerprint(model):
         raise ValueError(
             f"the importances in {path} were computed for another model: "
             + _describe_mismatch(json.loads(meta["parameters"]), model)
             + ". Recompute them for this model with compute_importances()."
         )
-    tensors = load_file(str(path))
+    try:
+        tensors = load_file(str(path))
+        check_importances(model, tensors, "the stored importances")
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+    except Exception as error:  # damaged tensor data
+        raise ValueError(f"{path} cannot be read ({error}): {redo}") from error
     devices = {name: p.device for name, p in model.named_parameters()}
     return Importances(
         {name: tensors[name].to(devices[name]) for name in devices},

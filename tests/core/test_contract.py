@@ -13,6 +13,8 @@ from assd_core import (
     assd_unlearn,
     compute_importances,
     dampen,
+    load_importances,
+    save_importances,
     ssd_unlearn,
 )
 
@@ -101,3 +103,59 @@ def test_assd_with_bad_forget_labels_leaves_the_model_untouched(setup) -> None:
     with pytest.raises(ValueError, match=r"label 7 is outside \[0, 3\)"):
         assd_unlearn(model, forget, full, n_forget=8, n_total=48)
     _unchanged(model, before)
+
+
+def test_nan_or_negative_importances_are_refused_at_save(setup, tmp_path) -> None:
+    model, full, _ = setup
+    name = next(iter(full))
+    for value, match in ((float("nan"), "NaN"), (-1.0, "negative")):
+        bad = {k: v.clone() for k, v in full.items()}
+        bad[name].view(-1)[0] = value
+        with pytest.raises(ValueError, match=match):
+            save_importances(tmp_path / "bad.safetensors", bad, model)
+        assert not (tmp_path / "bad.safetensors").exists()
+
+
+def test_truncated_importance_file_names_the_path(setup, tmp_path) -> None:
+    model, full, _ = setup
+    path = save_importances(tmp_path / "full.safetensors", full, model)
+    data = path.read_bytes()
+    for cut in (0, 7, len(data) // 2):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match=rf"{path}.*(truncated|cannot be read)"):
+            load_importances(path, model)
+
+
+def test_garbage_importance_file_names_the_path(setup, tmp_path) -> None:
+    model, _, _ = setup
+    path = tmp_path / "garbage.safetensors"
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
+    with pytest.raises(ValueError, match=str(path)):
+        load_importances(path, model)
+
+
+def test_importance_file_without_fingerprint_names_what_is_missing(setup, tmp_path) -> None:
+    from safetensors.torch import save_file
+
+    model, full, _ = setup
+    path = tmp_path / "nofp.safetensors"
+    save_file({k: v.contiguous() for k, v in full.items()}, str(path),
+              metadata={"format": "assd_core.importances/1"})
+    with pytest.raises(ValueError, match=r"lacks the metadata \['batch_size', 'fingerprint'"):
+        load_importances(path, model)
+
+
+def test_nan_importances_in_a_file_are_refused_at_load(setup, tmp_path) -> None:
+    from safetensors.torch import save_file
+
+    model, full, _ = setup
+    path = save_importances(tmp_path / "full.safetensors", full, model)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    bad = {k: v.clone().contiguous() for k, v in full.items()}
+    next(iter(bad.values())).view(-1)[0] = float("nan")
+    save_file(bad, str(path), metadata=meta)
+    with pytest.raises(ValueError, match=rf"{path}: the stored importances.*NaN"):
+        load_importances(path, model)
