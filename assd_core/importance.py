@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -234,7 +234,7 @@ def save_importances(
         ValueError: the importances do not match the model's parameters, or are not
             floating-point tensors with finite values >= 0 (nothing is written then).
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     table = _parameter_table(model)
     names = [row[0] for row in table]
@@ -257,10 +257,16 @@ def save_importances(
     tensors = {n: importances[n].detach().to("cpu").contiguous() for n in names}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    data = save(tensors, metadata=meta)
+    # a fresh temporary name opened with mode 0o666: the file gets the umask's default mode,
+    # as a plain open() would give it (mkstemp and safetensors' save_file give 0o600)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        save_file(tensors, tmp, metadata=meta)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

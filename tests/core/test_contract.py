@@ -159,3 +159,16 @@ def test_nan_importances_in_a_file_are_refused_at_load(setup, tmp_path) -> None:
     save_file(bad, str(path), metadata=meta)
     with pytest.raises(ValueError, match=rf"{path}: the stored importances.*NaN"):
         load_importances(path, model)
+
+
+def test_saved_importances_get_the_umask_default_mode(setup, tmp_path) -> None:
+    import os
+
+    model, full, _ = setup
+    old = os.umask(0o022)
+    try:
+        path = save_importances(tmp_path / "full.safetensors", full, model)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["full.safetensors"]  # no temporary left

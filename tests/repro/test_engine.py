@@ -156,3 +156,18 @@ def test_artifact_cache_trains_once(tmp_path: Path) -> None:
     again = cache.importances(key, second, lambda: pytest.fail("should come from the cache"))
     assert all(torch.equal(imp[n], again[n]) for n in imp)
     assert not list(tmp_path.rglob("*.partial*"))
+
+
+def test_result_files_get_the_umask_default_mode(tmp_path: Path) -> None:
+    import os
+
+    from assd_repro.experiments.engine.store import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "a" / "result.bin", b"data")
+    finally:
+        os.umask(old)
+    path = tmp_path / "a" / "result.bin"
+    assert path.read_bytes() == b"data" and path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in path.parent.iterdir()] == ["result.bin"]
