@@ -28,6 +28,12 @@ def _as_int_array(labels: ArrayLike | torch.Tensor) -> np.ndarray:
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         if not np.all(np.mod(arr, 1) == 0):
             raise ValueError("labels must be whole class indices 0..n_classes-1")
+        big = np.flatnonzero(np.abs(arr) > np.iinfo(np.int64).max)
+        if big.size:  # would wrap to -2**63 when cast below
+            raise ValueError(f"labels[{big[0]}]={arr[big[0]].item()!r} is not a class index")
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        index = int(arr.argmax())
+        raise ValueError(f"labels[{index}]={int(arr[index])} is not a class index")
     return arr.astype(np.int64)
 
 
@@ -36,7 +42,7 @@ def inject_label_errors(
     fraction: float,
     n_classes: int,
     *,
-    seed: int,
+    seed: int | np.random.Generator,
     mode: Literal["flip", "authors"] = "flip",
 ) -> tuple[Labels, Labels]:
     """Give ``round(fraction * N)`` randomly chosen labels another class.
@@ -46,7 +52,9 @@ def inject_label_errors(
             (not modified).
         fraction: share of labels to corrupt, in ``(0, 1)`` (1% is ``0.01``).
         n_classes: number of classes, at least 2.
-        seed: seed of the random choice (``numpy.random.default_rng``); same seed, same errors.
+        seed: seed of the random choice (``numpy.random.default_rng``; same seed, same errors),
+            or a ``numpy.random.Generator`` to draw from. ``None`` is refused: it would pick
+            other rows on every call.
         mode: ``"flip"``: each chosen label moves to one of the other ``n_classes - 1``
             classes, uniformly. ``"authors"``: for ``c = 0, 1, ..., n_classes - 1`` in turn, a
             chosen label equal to ``c`` is replaced by a uniform choice among the other
@@ -59,12 +67,18 @@ def inject_label_errors(
 
     Raises:
         ValueError: fraction outside (0, 1) or selecting no row; labels out of range or not
-            whole numbers; fewer than 2 classes; unknown mode.
+            whole numbers; fewer than 2 classes; unknown mode; a seed that is neither an int
+            nor a Generator.
     """
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
         raise ValueError(f"fraction={fraction!r} must lie in (0, 1), e.g. 0.05 for 5% label errors")
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise ValueError(f"n_classes={n_classes!r} must be an integer >= 2")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, np.random.Generator)):
+        raise ValueError(
+            f"seed={seed!r} must be an int (or a numpy.random.Generator): with another seed "
+            "the wrong labels would not be reproducible"
+        )
     if mode not in ("flip", "authors"):
         raise ValueError(f"mode={mode!r} is unknown; use 'flip' or 'authors'")
     clean = _as_int_array(labels)

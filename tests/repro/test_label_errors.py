@@ -92,3 +92,24 @@ def test_bad_class_count_and_mode() -> None:
         inject_label_errors(np.zeros(10, dtype=int), 0.5, 1, seed=0)
     with pytest.raises(ValueError, match="mode='swap' is unknown"):
         inject_label_errors(np.zeros(10, dtype=int), 0.5, 3, seed=0, mode="swap")
+
+
+@pytest.mark.parametrize("seed", [None, 1.5, "0", True])
+def test_seed_must_be_an_int_or_a_generator(seed) -> None:
+    with pytest.raises(ValueError, match=r"seed=.* must be an int"):
+        inject_label_errors(np.arange(30) % 3, 0.1, 3, seed=seed)
+
+
+def test_a_generator_is_accepted_and_reproducible() -> None:
+    labels = np.arange(30) % 3
+    first = inject_label_errors(labels, 0.1, 3, seed=np.random.default_rng(4))
+    again = inject_label_errors(labels, 0.1, 3, seed=np.random.default_rng(4))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    np.testing.assert_array_equal(first[0], inject_label_errors(labels, 0.1, 3, seed=4)[0])
+
+
+@pytest.mark.parametrize("big", [2.0**70, np.uint64(2**63 + 5)])
+def test_overflowing_labels_are_reported_with_their_value(big) -> None:
+    labels = np.array([0, 1, 2, big] * 5, dtype=np.float64 if isinstance(big, float) else np.uint64)
+    with pytest.raises(ValueError, match=r"labels\[3\]=(1\.18|9223372036854775813)"):
+        inject_label_errors(labels, 0.1, 3, seed=0)
