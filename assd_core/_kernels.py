@@ -6,7 +6,10 @@ then call these on flat views of the importance tensors.
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -164,3 +167,21 @@ def split_batch(batch: Any) -> tuple[Any, Any]:
         "(x, y, *rest): inputs first, then integer class labels. Wrap other loaders, e.g. "
         "((b['x'], b['y']) for b in loader) for batches that are dicts"
     )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so
+    that ``path`` never holds a partial file. The file gets the umask's default mode, as a plain
+    ``open`` would give it (``tempfile.mkstemp`` would leave it readable by its owner only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

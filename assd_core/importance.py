@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,13 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from assd_core._kernels import check_labels, module_flags, restore_module_flags, split_batch
+from assd_core._kernels import (
+    check_labels,
+    module_flags,
+    restore_module_flags,
+    split_batch,
+    write_atomically,
+)
 from assd_core.dampening import check_importances
 
 __all__ = [
@@ -256,21 +261,7 @@ def save_importances(
     }
     tensors = {n: importances[n].detach().to("cpu").contiguous() for n in names}
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = save(tensors, metadata=meta)
-    # a fresh temporary name opened with mode 0o666: the file gets the umask's default mode,
-    # as a plain open() would give it (mkstemp and safetensors' save_file give 0o600)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomically(path, save(tensors, metadata=meta))
     return path
 
 

@@ -83,8 +83,8 @@ def _dampen_with(
     named: Sequence[tuple[str, Tensor]], full_views: list[Any], full_importances: Mapping[str, Tensor],
     forget: Mapping[str, Tensor], alpha: float, lam: float,
 ) -> DampeningReport:
-    """Dampen after checking alpha, lam and the forget importances (the full ones are checked)."""
-    alpha, lam = check_number("alpha", alpha), check_number("lam", lam)
+    """Dampen after checking the forget importances (alpha, lam and the full importances are
+    checked by the caller)."""
     forget_views = validated_views(named, forget, "forget importances")
     return dampen_checked(named, full_views, forget_views, full_importances, forget, alpha, lam)
 
@@ -160,5 +160,6 @@ def assd_unlearn(
                                                      stacklevel=3)
     # select_alpha on the same views (names and shapes match: forget comes from this model)
     alpha = alpha_from_views([flat_view(forget[name]) for name, _ in named], full_views, percentile)
+    alpha = check_number("alpha", alpha)  # finite and >= 0 by construction; checked all the same
     report = _dampen_with(named, full_views, full_importances, forget, alpha, 1.0)
     return dataclasses.replace(report, percentile=percentile)

@@ -97,3 +97,11 @@ def assert_bit_identical(a: torch.Tensor, b: torch.Tensor) -> None:
         assert torch.equal(a, b)
     else:
         assert torch.equal(a.contiguous().view(view), b.contiguous().view(view))
+
+
+def assert_unchanged(model: nn.Module, before: dict[str, torch.Tensor]) -> None:
+    """Every parameter and buffer of ``model`` bit-identical to the :func:`snapshot` ``before``."""
+    after = snapshot(model)
+    assert after.keys() == before.keys()
+    for name, value in after.items():
+        assert_bit_identical(value, before[name])

@@ -172,7 +172,9 @@ def leak_free_headlines(stats: pd.DataFrame, leak_stats: pd.DataFrame, leak_rows
         y_test: ``(n_test,)`` integer test labels (for the majority-class share).
     """
     test, leak_test = only_test_split(stats), only_test_split(leak_stats)
-    shared = test[test["model_size"].isin(leak_test["model_size"])]
+    shared_mean = float(test.loc[test["model_size"].isin(leak_test["model_size"]),
+                                 "baseline_mean"].mean())
+    leak_mean = float(leak_test["baseline_mean"].mean())
     worst = leak_test.loc[leak_test["gain_mean"].idxmin()]
     majority_pct = float(np.bincount(y_test).max() / len(y_test) * 100)
     worst_rows = leak_rows[(leak_rows["method"] == "assd")
@@ -181,12 +183,11 @@ def leak_free_headlines(stats: pd.DataFrame, leak_stats: pd.DataFrame, leak_rows
     return {
         "n_features_paper": int(n_features_paper),
         "n_features_leak": int(n_features_leak),
-        "leak_baseline_mean": float(leak_test["baseline_mean"].mean()),
-        "paper_protocol_baseline_shared": float(shared["baseline_mean"].mean()),
-        "leak_drop": float(shared["baseline_mean"].mean() - leak_test["baseline_mean"].mean()),
+        "leak_baseline_mean": leak_mean,
+        "paper_protocol_baseline_shared": shared_mean,
+        "leak_drop": shared_mean - leak_mean,
         "majority_pct": majority_pct,
-        "leak_above_majority": float(leak_test["baseline_mean"].mean()
-                                     - np.bincount(y_test).max() / len(y_test) * 100),
+        "leak_above_majority": leak_mean - majority_pct,
         "leak_gain_min": float(leak_test["gain_mean"].min()),
         "leak_gain_min_size": str(worst["model_size"]),
         "leak_gain_min_pct": float(worst["error_pct"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import assert_bit_identical, loader, make_mlp, mlp_data, snapshot
+from conftest import assert_unchanged, loader, make_mlp, mlp_data, snapshot
 
 from assd_core import (
     accuracy,
@@ -17,12 +17,6 @@ from assd_core import (
     save_importances,
     ssd_unlearn,
 )
-
-
-def _unchanged(model: torch.nn.Module, before: dict[str, torch.Tensor]) -> None:
-    after = snapshot(model)
-    for name, value in before.items():
-        assert_bit_identical(after[name], value)
 
 
 @pytest.fixture
@@ -48,7 +42,7 @@ def test_alpha_of_another_type_is_refused_naming_the_type(setup, alpha, kind: st
     before = snapshot(model)
     with pytest.raises(ValueError, match=rf"alpha=.* is a {kind}; it must be a finite number"):
         dampen(model, full, forget, alpha=alpha)
-    _unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 def test_ssd_checks_alpha_and_lam_before_the_forget_pass(setup) -> None:
@@ -77,7 +71,7 @@ def test_importances_that_are_not_float_tensors_with_data_are_refused(setup, mak
     before = snapshot(model)
     with pytest.raises(ValueError, match=match):
         dampen(model, bad, forget, alpha=1.0)
-    _unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 @pytest.mark.parametrize(("batches", "match"), [
@@ -93,7 +87,7 @@ def test_batches_of_another_structure_say_what_is_expected(batches, match: str) 
         compute_importances(model, batches)
     with pytest.raises(ValueError, match=match):
         accuracy(model, batches)
-    _unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 def test_assd_with_bad_forget_labels_leaves_the_model_untouched(setup) -> None:
@@ -102,7 +96,7 @@ def test_assd_with_bad_forget_labels_leaves_the_model_untouched(setup) -> None:
     forget = [(torch.randn(8, 6), torch.full((8,), 7))]
     with pytest.raises(ValueError, match=r"label 7 is outside \[0, 3\)"):
         assd_unlearn(model, forget, full, n_forget=8, n_total=48)
-    _unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 def test_nan_or_negative_importances_are_refused_at_save(setup, tmp_path) -> None:

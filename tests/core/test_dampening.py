@@ -7,7 +7,7 @@ import copy
 import pytest
 import reference
 import torch
-from conftest import assert_bit_identical, make_cnn, make_mlp, snapshot
+from conftest import assert_bit_identical, assert_unchanged, make_cnn, make_mlp, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -121,11 +121,6 @@ def test_invariants(case) -> None:
     assert report.n_selected == total
 
 
-def _assert_unchanged(model: nn.Module, before: dict) -> None:
-    for name, value in snapshot(model).items():
-        assert_bit_identical(value, before[name])
-
-
 def test_missing_key_leaves_model_unchanged() -> None:
     model = make_mlp()
     full, forget = random_importances(model, seed=2)
@@ -133,7 +128,7 @@ def test_missing_key_leaves_model_unchanged() -> None:
     before = snapshot(model)
     with pytest.raises(ValueError, match=r"forget importances have no entry for parameter '3\.bias'"):
         dampen(model, full, forget, alpha=0.0)
-    _assert_unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 def test_nan_importance_leaves_model_unchanged() -> None:
@@ -143,7 +138,7 @@ def test_nan_importance_leaves_model_unchanged() -> None:
     before = snapshot(model)
     with pytest.raises(ValueError, match=r"full importances\['8\.bias'\] contains NaN"):
         dampen(model, full, forget, alpha=0.0)
-    _assert_unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 def test_importances_of_another_model_are_rejected() -> None:
@@ -156,7 +151,7 @@ def test_importances_of_another_model_are_rejected() -> None:
     full, forget = random_importances(make_mlp(), seed=4)
     with pytest.raises(ValueError, match="another model"):
         dampen(model, full, forget, alpha=1.0)
-    _assert_unchanged(model, before)
+    assert_unchanged(model, before)
 
 
 @pytest.mark.parametrize(("alpha", "lam"), [(-1.0, 1.0), (float("nan"), 1.0), (1.0, float("inf")), (1.0, -0.5)])

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import reference
 import torch
-from conftest import assert_bit_identical, loader, make_cnn, make_mlp, mlp_data, snapshot
+from conftest import (
+    assert_bit_identical,
+    assert_unchanged,
+    loader,
+    make_cnn,
+    make_mlp,
+    mlp_data,
+    snapshot,
+)
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -155,7 +163,5 @@ def test_bad_labels_are_refused_and_the_model_is_untouched(labels, match: str) -
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
     with pytest.raises(ValueError, match=match):
         compute_importances(model, [(torch.randn(8, 6), labels(y))])
-    after = snapshot(model)
-    for name, value in before.items():
-        assert_bit_identical(after[name], value)
+    assert_unchanged(model, before)
     assert [m.training for m in model.modules()] == flags

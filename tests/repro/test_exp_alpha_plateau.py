@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from torch.utils.data import DataLoader
 
 from assd_core import adaptive_percentile, compute_importances, forget_importances, select_alpha
+from assd_repro.data import ForgetTask
 from assd_repro.experiments import PROFILES, ArtifactCache, image_pipeline
 from assd_repro.experiments.alpha_plateau import (
     AlphaPlateauConfig,
@@ -79,17 +82,25 @@ def test_forget_importances_once_per_task(run: tuple[pd.DataFrame, ArtifactCache
     assert len(FORGET_PASSES) == len(smoke_config().tasks)
 
 
+def _task_importances(config: AlphaPlateauConfig, cache: ArtifactCache) -> Iterator[
+        tuple[str, ForgetTask, dict[str, torch.Tensor], dict[str, torch.Tensor]]]:
+    """Per task of ``config``: its kind, the task, and ``[]_Dr`` and ``[]_Df`` of the scenario's
+    baseline (loaded from ``cache``), recomputed here at the setup's batch size."""
+    data = load_data(config.setup)
+    batch = config.setup.batch_size
+    for kind, target in config.tasks:
+        task = make_task(data, kind, target)
+        model = baseline_model(config.setup, task, cache)
+        full = compute_importances(model, DataLoader(task.retain_train, batch_size=batch))
+        forget = compute_importances(model, DataLoader(task.forget_train, batch_size=batch))
+        yield kind, task, full, forget
+
+
 @pytest.mark.slow
 def test_assd_alpha_is_the_adaptive_percentile(run: tuple[pd.DataFrame, ArtifactCache]) -> None:
     rows, cache = run
     config = smoke_config()
-    data = load_data(config.setup)
-    for kind, target in config.tasks:
-        task = make_task(data, kind, target)
-        model = baseline_model(config.setup, task, cache)  # loaded: the scenario's model
-        batch = config.setup.batch_size
-        full = compute_importances(model, DataLoader(task.retain_train, batch_size=batch))
-        forget = compute_importances(model, DataLoader(task.forget_train, batch_size=batch))
+    for kind, task, full, forget in _task_importances(config, cache):
         p = adaptive_percentile(len(task.forget_train), len(task.full_train))
         assd = _metrics(rows, kind, "assd")
         assert assd.index.tolist() == [pytest.approx(select_alpha(full, forget, p), rel=1e-12)]
@@ -104,13 +115,7 @@ def test_huge_alpha_selects_only_what_the_retain_data_never_use(
     zeroed). Where there is none, the model, and so every metric, stays as it was."""
     rows, cache = run
     config = smoke_config()
-    data = load_data(config.setup)
-    for kind, target in config.tasks:
-        task = make_task(data, kind, target)
-        model = baseline_model(config.setup, task, cache)  # loaded: the scenario's model
-        batch = config.setup.batch_size
-        full = compute_importances(model, DataLoader(task.retain_train, batch_size=batch))
-        forget = compute_importances(model, DataLoader(task.forget_train, batch_size=batch))
+    for kind, _, full, forget in _task_importances(config, cache):
         expected = sum(int((forget[name] > HUGE_ALPHA * full[name]).sum()) for name in full)
         n_parameters = sum(t.numel() for t in full.values())
         top = _metrics(rows, kind, "ssd").loc[HUGE_ALPHA]

@@ -9,10 +9,11 @@ skips exactly the scenarios already written.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import pandas as pd
+
+from assd_core._kernels import write_atomically
 
 from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json
 
@@ -20,20 +21,9 @@ __all__ = ["ResultStore", "atomic_write_bytes", "recorded_run_times"]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename; the file gets the
-    umask's default mode, as a plain ``open`` would give it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write ``data`` to ``path`` through a temporary file and a rename, with the umask's
+    default mode (the core's own atomic write, shared)."""
+    write_atomically(path, data)
 
 
 class ResultStore:
