@@ -332,6 +332,7 @@ class SupplyChainConfig(ExperimentConfig):
     """
 
     EXPERIMENT: ClassVar[str] = "supply_chain"
+    DATA_FIELDS: ClassVar[tuple[str, ...]] = ("data_path",)
 
     seeds: tuple[int, ...] = ()
     n_scenarios: int = 3

@@ -49,3 +49,18 @@ def toy_scenario(config: ToyConfig, seed: int) -> list[dict[str, Any]]:
         {"method": "sgd", "metric": "loss", "value": float(loss.detach()), "pid": os.getpid()},
         {"method": "sgd", "metric": "accuracy", "value": acc, "pid": os.getpid()},
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyFileConfig(ToyConfig):
+    """The toy experiment reading a number from an input data file (hashed by content)."""
+
+    EXPERIMENT: ClassVar[str] = "toy_file"
+    DATA_FIELDS: ClassVar[tuple[str, ...]] = ("data_path",)
+
+    data_path: str | None = None
+
+
+def toy_file_scenario(config: ToyFileConfig, seed: int) -> list[dict[str, Any]]:
+    offset = 0.0 if config.data_path is None else float(open(config.data_path).read())
+    return [{**row, "value": row["value"] + offset} for row in toy_scenario(config, seed)]

@@ -1,8 +1,8 @@
 """Run an experiment's scenarios: in-process, on a local Dask cluster, or on an existing one.
 
 A scenario is a pure function of ``(config, seed)`` that returns tidy rows (one per
-scenario x method x metric). :func:`run_scenarios` skips scenarios whose file exists, runs the
-rest, adds ``experiment``, ``config_hash``, ``scenario`` and ``wall_s`` columns and stores each
+scenario x method x metric). :func:`run_scenarios` reuses the scenarios whose stored result passes
+the store's checks (:class:`~assd_repro.experiments.engine.store.ResultStore`), runs the rest, adds ``experiment``, ``config_hash``, ``scenario`` and ``wall_s`` columns and stores each
 scenario's rows as soon as it finishes; the executor does not change a single value, because
 each scenario is seeded from its own seed and runs with the same number of torch threads.
 """
@@ -94,6 +94,14 @@ def run_scenarios(
 
     Returns:
         The rows of all requested scenarios, in seed order.
+
+    Raises:
+        ValueError: ``workers`` is not a positive whole number, or ``threads`` < 1.
+        FileNotFoundError: a data file named by the config does not exist.
+
+    Warns:
+        StoredResultWarning: a stored result failed its check (unreadable, another scenario's or
+            config's, edited, or from other data); it is set aside and computed again.
     """
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers={workers!r} must be a positive number of processes, or None")
@@ -101,7 +109,8 @@ def run_scenarios(
         raise ValueError(f"threads={threads} must be >= 1")
     store = ResultStore(config, results_dir)
     seeds = list(config.seeds if seeds is None else seeds)
-    todo = [s for s in seeds if not store.is_done(s)]
+    done = store.load(seeds)
+    todo = [s for s in seeds if s not in done]
     desc = f"{config.EXPERIMENT} [{config.profile}]"
     if todo and workers is None and scheduler is None:
         for seed in tqdm(todo, desc=desc, disable=not progress):
@@ -109,8 +118,7 @@ def run_scenarios(
     elif todo:
         _run_dask(fn, config, todo, store, workers=workers, scheduler=scheduler, threads=threads,
                   progress=progress, desc=desc)
-    frames = [pd.read_parquet(store.path(s)) for s in seeds]
-    return pd.concat(frames, ignore_index=True)
+    return store.read(seeds)
 
 
 def _run_dask(
