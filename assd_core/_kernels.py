@@ -46,6 +46,12 @@ def order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
     return lo, min(lo + 1, n - 1)
 
 
+def wide(dtype: torch.dtype) -> torch.dtype:
+    """The dtype that squared gradients and importance ratios are formed in: float32 for
+    float16 and bfloat16 (whose squares of small gradients underflow to 0), else ``dtype``."""
+    return torch.float32 if dtype.is_floating_point and dtype.itemsize < 4 else dtype
+
+
 #: torch dtypes that :func:`flat_view` shows as numpy arrays, and their numpy dtypes.
 NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
@@ -119,16 +125,18 @@ def restore_module_flags(flags: Sequence[tuple[nn.Module, bool]]) -> None:
 
 
 def check_labels(y: Any, logits: Tensor) -> None:
-    """Raise ValueError unless ``y`` holds one integer class index per row of ``logits``.
+    """Raise ValueError unless ``logits`` pass :func:`check_logits` and ``y`` holds one integer
+    class index per row of ``logits``.
 
     Args:
         y: the batch's labels; must be an integer tensor of shape ``(batch,)`` with values in
             ``[0, n_outputs)``.
         logits: the model's output for the batch, shape ``(batch, n_outputs)``.
     """
+    check_logits(logits)
     if not isinstance(y, Tensor):
         raise ValueError(f"labels must be a tensor of class indices, got {type(y).__name__}")
-    batch = logits.shape[0] if logits.dim() else 0
+    batch = logits.shape[0]
     if y.dim() != 1 or y.shape[0] != batch:
         raise ValueError(
             f"labels have shape {tuple(y.shape)} but must have shape (batch,) = ({batch},), one "
@@ -139,11 +147,6 @@ def check_labels(y: Any, logits: Tensor) -> None:
         raise ValueError(
             f"labels have dtype {y.dtype}; class indices must be integers: pass y.long()"
         )
-    if logits.dim() != 2:
-        raise ValueError(
-            f"the model's output has shape {tuple(logits.shape)}; logits must have shape "
-            "(batch, n_classes)"
-        )
     n_outputs = logits.shape[1]
     if y.numel():
         low, high = int(y.min()), int(y.max())
@@ -153,6 +156,20 @@ def check_labels(y: Any, logits: Tensor) -> None:
                 f"label {bad} is outside [0, {n_outputs}) for a model with {n_outputs} "
                 f"outputs; labels must be class indices 0 to {n_outputs - 1}"
             )
+
+
+def check_logits(logits: Any) -> None:
+    """Raise ValueError unless the model's output is a tensor of shape ``(batch, n_classes)``."""
+    if not isinstance(logits, Tensor):
+        raise ValueError(
+            f"the model's output is a {type(logits).__name__}, not a tensor; the model must "
+            "return logits of shape (batch, n_classes) (wrap it to return e.g. output.logits)"
+        )
+    if logits.dim() != 2:
+        raise ValueError(
+            f"the model's output has shape {tuple(logits.shape)}; logits must have shape "
+            "(batch, n_classes)"
+        )
 
 
 def split_batch(batch: Any) -> tuple[Any, Any]:

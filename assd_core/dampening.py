@@ -16,6 +16,10 @@ small is several times faster than torch's, and only the selected elements are g
 written. Each value comes from the same IEEE operations, in the same dtypes, as the plain
 per-tensor torch expressions, so results are bit-identical to them. Other tensors (GPU,
 float16, mixed importance dtypes, non-contiguous parameters) take the plain torch path.
+
+Dtypes: importances need not have their parameter's dtype (a float16 model's are float32).
+Ratios and the selection are formed in the importances' dtype, at least float32; a float16 or
+bfloat16 parameter is multiplied by its factor in float32 and rounded once to its own dtype.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from assd_core._kernels import CHUNK, NUMPY_DTYPES, chunk_steps, flat_view
+from assd_core._kernels import CHUNK, NUMPY_DTYPES, chunk_steps, flat_view, wide
 
 __all__ = ["DampeningReport", "check_importances", "dampen"]
 
@@ -45,6 +49,10 @@ class DampeningReport:
         lam: dampening constant lambda used.
         selected_per_tensor: name -> number of selected elements of that parameter tensor.
         percentile: ASSD's percentile ``p`` (None for plain SSD).
+
+    Raises:
+        dataclasses.FrozenInstanceError: a field is assigned after construction. The fields
+            are not checked: :func:`dampen` fills them.
     """
 
     n_selected: int
@@ -85,7 +93,7 @@ def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
     return True
 
 
-def _check_tensor(what: str, name: str, t: object) -> None:
+def check_tensor(what: str, name: str, t: object) -> None:
     """Raise ValueError unless ``t`` is a floating-point tensor with data (not on ``meta``)."""
     if not isinstance(t, Tensor):
         raise ValueError(
@@ -125,7 +133,7 @@ def validated_views(
         )
     tensors = [importances[n] for n, _ in named]
     for (name, _), t in zip(named, tensors):
-        _check_tensor(what, name, t)
+        check_tensor(what, name, t)
     views = [flat_view(t) for t in tensors]
     if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)) and _all_finite_nonnegative(views):
         return views
@@ -151,10 +159,19 @@ def validated_views(
 def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what: str) -> None:
     """Raise ValueError unless ``importances`` match ``model``'s parameters and are finite, >= 0.
 
+    The importances' dtype need not be the parameter's (a float16 model's are float32).
+
     Args:
         model: the model whose ``named_parameters()`` the importances must cover.
         importances: name -> tensor of the parameter's shape.
         what: how to call them in messages (e.g. ``"full importances"``).
+
+    Raises:
+        ValueError: checked in this order, naming the first offending entry (in parameter
+            order): a parameter has no entry; an entry is not a parameter of the model; an
+            entry is not a ``torch.Tensor``, not floating-point, or on the ``meta`` device;
+            an entry's shape differs from its parameter's; an entry holds NaN or infinite
+            values; an entry holds negative values.
     """
     validated_views(list(model.named_parameters()), importances, what)
 
@@ -178,14 +195,24 @@ def check_number(name: str, value: float) -> float:
 
 
 def _dampen_tensor(p: Tensor, full: Tensor, forget: Tensor, alpha: float, lam: float) -> int:
-    """The plain per-tensor torch version; returns the number of selected elements."""
-    full = full.to(p.device)
-    forget = forget.to(p.device)
+    """The plain per-tensor torch version; returns the number of selected elements.
+
+    Selection and factor are formed in the importances' common dtype, at least float32 (as
+    :func:`~assd_core.selection.select_alpha` forms its ratios). A float16/bfloat16 parameter is
+    multiplied in that dtype and rounded once to its own (a factor rounded to float16 first
+    would err twice); other parameters are multiplied by the factor cast to their dtype.
+    """
+    dtype = wide(torch.promote_types(full.dtype, forget.dtype))
+    full = full.to(p.device, dtype)
+    forget = forget.to(p.device, dtype)
     selected = forget > alpha * full
     n = int(selected.sum())
     if n:
-        factor = (lam * full / forget).clamp_(max=1.0)
-        p.mul_(torch.where(selected, factor, torch.ones_like(factor)).to(p.dtype))
+        factor = torch.where(selected, (lam * full / forget).clamp_(max=1.0), 1.0)
+        if wide(p.dtype) != p.dtype:
+            p.copy_(p * factor)
+        else:
+            p.mul_(factor.to(p.dtype))
     return n
 
 
@@ -293,7 +320,8 @@ def dampen(
     Args:
         model: modified in place (parameters only, under ``torch.no_grad()``; buffers are
             never touched).
-        full_importances: ``[]_D`` per parameter name, each of the parameter's shape.
+        full_importances: ``[]_D`` per parameter name, each of the parameter's shape, of
+            any float dtype (ratios are formed in the importances' dtype, at least float32).
         forget_importances: ``[]_Df`` per parameter name.
         alpha: selection threshold, finite and >= 0.
         lam: lambda, finite and >= 0 (ASSD: 1).
@@ -302,9 +330,11 @@ def dampen(
         A :class:`DampeningReport`. Unselected elements stay bit-identical.
 
     Raises:
-        ValueError: a missing or extra key, a shape mismatch, a NaN/inf/negative importance,
-            or a bad alpha/lam. Everything is checked before anything is written, so on any
-            error the model is unchanged.
+        ValueError: ``alpha`` or ``lam`` is not a real number (bool, str, a tensor of more
+            than one element...) or is NaN, infinite or negative; ``full_importances``, then
+            ``forget_importances``, fail :func:`check_importances` (a missing or extra key, not
+            a float tensor with data, a shape mismatch, NaN/inf, negative values). Everything
+            is checked before anything is written, so on any error the model is unchanged.
     """
     alpha = check_number("alpha", alpha)
     lam = check_number("lam", lam)

@@ -9,6 +9,12 @@ exactly as the authors' SSD code computes it (book: Method, "Importances"). It i
 per-sample empirical Fisher: it depends on the batch size, and a partial last batch counts as a
 whole batch. The paper's "compute ``[]_D`` once, store it, discard D" is :func:`save_importances`
 and :func:`load_importances`.
+
+Precision: squared gradients are summed in at least float32. A float16 or bfloat16 model gets
+float32 importances (its gradients are cast to float32 before squaring: in half precision the
+square of any gradient below about 2.4e-4 is 0, which changes the selection); float32 and
+float64 models get importances of their own dtype. The loss of a half model is formed on its
+logits cast to float32.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +36,10 @@ from assd_core._kernels import (
     module_flags,
     restore_module_flags,
     split_batch,
+    wide,
     write_atomically,
 )
-from assd_core.dampening import check_importances
+from assd_core.dampening import check_importances, check_tensor
 
 __all__ = [
     "Importances",
@@ -54,6 +62,11 @@ class Importances(dict[str, Tensor]):
         n_batches: number of batches averaged.
         n_samples: number of samples seen.
         batch_size: the loader's batch size.
+
+    Raises:
+        TypeError, ValueError: ``tensors`` is neither a mapping nor an iterable of pairs
+            (raised by ``dict``). Nothing else is checked here: the tensors are checked where
+            they are used (:func:`check_importances`), the metadata by :func:`save_importances`.
     """
 
     def __init__(
@@ -104,20 +117,26 @@ def compute_importances(
         model: classifier mapping inputs ``x`` to logits of shape ``(batch, n_classes)``.
             Evaluated in ``eval()`` mode (BatchNorm uses its running statistics).
         loader: iterable of batches ``(x, y, *rest)``; ``y`` holds class indices, shape
-            ``(batch,)``. Usually a ``DataLoader``; its ``batch_size`` is recorded.
+            ``(batch,)``. Usually a ``DataLoader``; its ``batch_size`` is recorded. ``x`` is
+            passed to the model as it is (a ``.half()`` model needs float16 inputs).
         device: where the batches are moved; the model must already live there. ``None``:
             the device of the model's first parameter.
         progress: show a tqdm progress bar over the batches.
 
     Returns:
         :class:`Importances`: for every ``model.named_parameters()`` entry a tensor of the
-        parameter's shape and dtype, on the model's device. Parameters that receive no
+        parameter's shape, on the model's device, in the dtype the squares were summed in:
+        the parameter's dtype for float32 and float64, float32 for float16 and bfloat16
+        (casting back would make small importances 0 again). Parameters that receive no
         gradient (``requires_grad=False`` or unused) get zeros.
 
     Raises:
-        ValueError: the loader yields no batch, ``device`` is not the model's device, or a
-            batch's labels are not integer class indices of shape ``(batch,)`` within the
-            model's outputs.
+        ValueError: ``device`` is not the device of the model's parameters (checked before any
+            batch); a batch is not a tuple or list ``(x, y, *rest)``; the model's output is not
+            a tensor of shape ``(batch, n_classes)``; a batch's labels are not a tensor, not of
+            shape ``(batch,)``, not of an integer dtype, or outside ``[0, n_classes)``; the
+            loader yields no batch. The model is left as found.
+        RuntimeError: ``device`` is not a device name (raised by ``torch.device``).
     """
     model_device = _model_device(model)
     device = model_device if device is None else torch.device(device)
@@ -150,8 +169,11 @@ def compute_importances(
             with torch.enable_grad():
                 logits = model(x)
                 check_labels(y, logits)
-                loss = nn.functional.cross_entropy(logits, y)
+                loss = nn.functional.cross_entropy(logits.to(wide(logits.dtype)), y)
                 grads = torch.autograd.grad(loss, params, allow_unused=True) if params else ()
+            # square in at least float32: a float16 square of a gradient < 2.4e-4 is 0
+            grads = tuple(g if g is None or g.dtype == wide(g.dtype) else g.to(wide(g.dtype))
+                          for g in grads)
             old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
             new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]
             if old:
@@ -172,7 +194,8 @@ def compute_importances(
         )
     if sums and n_batches > 1:  # x / 1 == x exactly: one batch needs no division
         torch._foreach_div_(list(sums.values()), float(n_batches))
-    sums = {name: sums[name] if name in sums else torch.zeros_like(p) for name, p in named}
+    sums = {name: sums[name] if name in sums else torch.zeros_like(p, dtype=wide(p.dtype))
+            for name, p in named}
     return Importances(
         sums,
         n_batches=n_batches,
@@ -193,6 +216,10 @@ def model_fingerprint(model: nn.Module) -> str:
 
     Returns:
         64 hex digits, equal for two models of the same architecture and dtype.
+
+    Raises:
+        AttributeError: ``model`` has no ``named_parameters`` (not a module). Nothing else is
+            checked: a module without parameters has a fingerprint too.
     """
     text = json.dumps(_parameter_table(model), separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -212,6 +239,18 @@ def _describe_mismatch(stored: list[list[Any]], model: nn.Module, limit: int = 5
         problems = ["parameter order differs"]
     more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
     return "; ".join(problems[:limit]) + more
+
+
+def _count(name: str, value: object) -> int | None:
+    """``value`` as an int (None stays None); a ValueError unless it is a whole number >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(
+            f"{name}={value!r} ({type(value).__name__}) must be None or a whole number >= 1: "
+            "it records how the importances were computed"
+        )
+    return int(value)
 
 
 def save_importances(
@@ -236,13 +275,23 @@ def save_importances(
         The path written.
 
     Raises:
-        ValueError: the importances do not match the model's parameters, or are not
-            floating-point tensors with finite values >= 0 (nothing is written then).
+        ValueError: checked in this order, before anything is written: an entry is not a
+            ``torch.Tensor``, not floating-point, or on the ``meta`` device; ``batch_size``,
+            ``n_samples`` (given, else the importances' attributes) or the importances'
+            ``n_batches`` is not None or a whole number >= 1; the names or shapes differ from
+            the model's parameters (the message lists the differences); a value is NaN,
+            infinite or negative.
     """
     from safetensors.torch import save
 
     table = _parameter_table(model)
     names = [row[0] for row in table]
+    for name in names:  # tensors first: a shape is read below
+        if name in importances:
+            check_tensor("the importances to save", name, importances[name])
+    counts = {key: _count(key, value if value is not None else getattr(importances, key, None))
+              for key, value in (("batch_size", batch_size), ("n_samples", n_samples),
+                                 ("n_batches", None))}
     if set(importances) != set(names) or any(
         list(importances[n].shape) != shape for n, shape, _ in table
     ):
@@ -255,9 +304,7 @@ def save_importances(
         "format": "assd_core.importances/1",
         "fingerprint": model_fingerprint(model),
         "parameters": json.dumps(table),
-        "batch_size": json.dumps(batch_size if batch_size is not None else getattr(importances, "batch_size", None)),
-        "n_samples": json.dumps(n_samples if n_samples is not None else getattr(importances, "n_samples", None)),
-        "n_batches": json.dumps(getattr(importances, "n_batches", None)),
+        **{key: json.dumps(value) for key, value in counts.items()},
     }
     tensors = {n: importances[n].detach().to("cpu").contiguous() for n in names}
     path = Path(path)
@@ -279,9 +326,14 @@ def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importan
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is damaged or not an importance file, was saved for a model with
-            other parameter names, shapes or dtypes (the message lists the differences), or
-            holds values that are not finite and >= 0; the message names the path.
+        ValueError: each message names the path: the file cannot be read as safetensors
+            (damaged, truncated); its ``format`` metadata is not ``assd_core.importances/1``;
+            it lacks one of the metadata ``fingerprint``, ``parameters``, ``batch_size``,
+            ``n_samples``, ``n_batches``, or their values are not valid JSON (whole counts >= 1
+            or null for the last three); it was saved for a model with other parameter names,
+            shapes or dtypes (fingerprint; the message lists the differences); its tensors fail
+            :func:`check_importances` against ``model``, or their data cannot be read. The
+            importances' own dtype is not compared (a float16 model's are float32).
     """
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -307,10 +359,16 @@ def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importan
                      - set(meta))
     if missing:
         raise ValueError(f"{path} lacks the metadata {missing} of an importance file: {redo}")
+    try:
+        stored = json.loads(meta["parameters"])
+        counts = {key: _count(key, json.loads(meta[key]))
+                  for key in ("batch_size", "n_samples", "n_batches")}
+    except ValueError as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path} has damaged metadata ({error}): {redo}") from None
     if meta["fingerprint"] != model_fingerprint(model):
         raise ValueError(
             f"the importances in {path} were computed for another model: "
-            + _describe_mismatch(json.loads(meta["parameters"]), model)
+            + _describe_mismatch(stored, model)
             + ". Recompute them for this model with compute_importances()."
         )
     try:
@@ -323,7 +381,5 @@ def load_importances(path: str | os.PathLike[str], model: nn.Module) -> Importan
     devices = {name: p.device for name, p in model.named_parameters()}
     return Importances(
         {name: tensors[name].to(devices[name]) for name in devices},
-        batch_size=json.loads(meta["batch_size"]),
-        n_samples=json.loads(meta["n_samples"]),
-        n_batches=json.loads(meta["n_batches"]),
+        **counts,
     )

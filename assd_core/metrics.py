@@ -14,7 +14,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from assd_core._kernels import check_labels, module_flags, restore_module_flags, split_batch
+from assd_core._kernels import (
+    check_labels,
+    check_logits,
+    module_flags,
+    restore_module_flags,
+    split_batch,
+)
 
 __all__ = ["accuracy", "entropy_mia", "predict_entropy"]
 
@@ -34,8 +40,10 @@ def _eval_batches(model: nn.Module, loader: Iterable[Any]) -> Iterable[tuple[Ten
     try:
         with torch.inference_mode():
             for batch in loader:
-                x, y = split_batch(batch)
-                yield model(x.to(device)), y.to(device)
+                x, y = (t.to(device) if isinstance(t, Tensor) else t for t in split_batch(batch))
+                logits = model(x)
+                check_logits(logits)
+                yield logits, y
     finally:
         restore_module_flags(flags)
 
@@ -49,8 +57,10 @@ def accuracy(model: nn.Module, loader: Iterable[Any]) -> float:
         loader: batches ``(x, y, *rest)``; ``y`` integer class indices of shape ``(batch,)``.
 
     Raises:
-        ValueError: the loader yields no sample; labels of another shape or dtype, or out of
-            ``[0, n_classes)``.
+        ValueError: a batch is not a tuple or list ``(x, y, *rest)``; the model's output is not
+            a tensor of shape ``(batch, n_classes)``; labels that are not a tensor, not of
+            shape ``(batch,)``, not of an integer dtype, or outside ``[0, n_classes)``; the
+            loader yields no sample.
     """
     correct = 0
     total = 0
@@ -72,7 +82,12 @@ def predict_entropy(model: nn.Module, loader: Iterable[Any]) -> np.ndarray:
         loader: batches ``(x, y, *rest)``; the labels are not used.
 
     Returns:
-        ``(n_samples,)`` float64 entropies in ``[0, ln n_classes]``, in loader order.
+        ``(n_samples,)`` float64 entropies in ``[0, ln n_classes]``, in loader order (empty
+        for a loader without samples).
+
+    Raises:
+        ValueError: a batch is not a tuple or list ``(x, y, *rest)``; the model's output is not
+            a tensor of shape ``(batch, n_classes)``.
     """
     chunks = [
         torch.special.entr(torch.softmax(logits.double(), dim=1)).sum(dim=1).cpu()
@@ -104,8 +119,10 @@ def entropy_mia(
         Percentage of forget samples predicted "member", in ``[0, 100]``.
 
     Raises:
-        ValueError: one of the loaders yields no sample.
-        ImportError: scikit-learn is not installed (the ``mia`` extra).
+        ImportError: scikit-learn is not installed (the ``mia`` extra); checked first.
+        ValueError: a batch is not a tuple or list ``(x, y, *rest)``; the model's output is not
+            a tensor of shape ``(batch, n_classes)`` (both as :func:`predict_entropy`); one of
+            the loaders yields no sample (named: retain, test or forget).
     """
     try:
         from sklearn.linear_model import LogisticRegression

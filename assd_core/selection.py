@@ -25,12 +25,12 @@ from torch import Tensor
 from assd_core._kernels import (
     CHUNK,
     chunk_steps,
-    flat_view,
     order_stat_indices,
     percentile_linear,
     piece,
     two_order_stats,
 )
+from assd_core.dampening import check_tensor, validated_views
 
 __all__ = ["adaptive_percentile", "alpha_from_views", "select_alpha"]
 
@@ -51,7 +51,8 @@ def adaptive_percentile(n_forget: int, n_total: int) -> float:
         The percentile, in ``(100 - ln 101, 100)``; 97.60 for a 10% forget share, 99.31 for 1%.
 
     Raises:
-        ValueError: unless ``0 < n_forget < n_total`` (both whole numbers).
+        ValueError: ``n_forget`` or ``n_total`` is not a whole number (an int or numpy
+            integer; bools are refused); ``n_forget <= 0``; ``n_forget >= n_total``.
     """
     for name, value in (("n_forget", n_forget), ("n_total", n_total)):
         if isinstance(value, bool) or not isinstance(value, Integral):
@@ -70,7 +71,8 @@ def _flat_pairs(
     full: Mapping[str, Tensor], forget: Mapping[str, Tensor]
 ) -> tuple[list[np.ndarray | Tensor], list[np.ndarray | Tensor]]:
     """Flat views (:func:`flat_view`) of the ``forget`` and ``full`` tensors, name by name,
-    after checking that names and shapes agree."""
+    after checking that names and shapes agree and that both are float tensors, finite, >= 0
+    (a NaN ratio would be ignored silently, a negative one would move alpha)."""
     if set(full) != set(forget):
         missing = sorted(set(full) ^ set(forget))[:5]
         raise ValueError(
@@ -78,12 +80,16 @@ def _flat_pairs(
             "compute both for the same model"
         )
     for name in full:
+        check_tensor("full importances", name, full[name])
+        check_tensor("forget importances", name, forget[name])
         if full[name].shape != forget[name].shape:
             raise ValueError(
                 f"importance shapes differ for {name!r}: full {tuple(full[name].shape)}, "
                 f"forget {tuple(forget[name].shape)}"
             )
-    return [flat_view(forget[name]) for name in full], [flat_view(full[name]) for name in full]
+    named = list(full.items())
+    full_views = validated_views(named, full, "full importances")
+    return validated_views(named, forget, "forget importances"), full_views
 
 
 def _ratio_dtype(views: Sequence[np.ndarray | Tensor]) -> type[np.floating]:
@@ -230,15 +236,20 @@ def select_alpha(
 
     Args:
         full_importances: ``[]_D`` (ASSD: computed on the retain set), name -> tensor.
-        forget_importances: ``[]_Df``, same names and shapes.
+        forget_importances: ``[]_Df``, same names and shapes. The two may have different float
+            dtypes; ratios are formed in float64 if either is float64, else in float32.
         percentile: in ``[0, 100]``, e.g. :func:`adaptive_percentile`.
 
     Returns:
         alpha, a float.
 
     Raises:
-        ValueError: percentile outside [0, 100]; names or shapes differ; no finite ratio
-            (for instance all forget importances are zero).
+        ValueError: checked in this order: ``percentile`` is not a real number in
+            ``[0, 100]`` (bools are refused); the two dicts have different names; an entry is
+            not a ``torch.Tensor``, not floating-point, or on the ``meta`` device; shapes
+            differ for a name; an entry holds NaN, infinite or negative values (a NaN ratio
+            would be ignored silently); no ratio is finite (for instance all forget
+            importances are zero).
     """
     if isinstance(percentile, bool) or not isinstance(percentile, Real) or not 0 <= percentile <= 100:
         raise ValueError(f"percentile={percentile!r} must be a number in [0, 100]")

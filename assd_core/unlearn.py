@@ -74,7 +74,10 @@ def forget_importances(
         ``[]_Df``: parameter name -> tensor of the parameter's shape.
 
     Raises:
-        ValueError: ``full_importances`` do not match the model or are not finite and >= 0.
+        ValueError: ``full_importances`` fail :func:`~assd_core.check_importances` against
+            ``model`` (checked before the forget pass); then any error of
+            :func:`~assd_core.compute_importances` on ``forget_loader`` (a batch not
+            ``(x, y, *rest)``, an output not ``(batch, n_classes)``, bad labels, no batch).
     """
     return _checked_forget_pass(model, forget_loader, full_importances, stacklevel=4)[2]
 
@@ -111,8 +114,11 @@ def ssd_unlearn(
         The :class:`DampeningReport`.
 
     Raises:
-        ValueError: ``alpha`` or ``lam`` is not a finite real number >= 0 (checked before any
-            work); importances that do not match the model; bad batches or labels.
+        ValueError: checked in this order, the model unchanged on any of them: ``alpha`` or
+            ``lam`` is not a finite real number >= 0 (before any work); ``full_importances``
+            fail :func:`~assd_core.check_importances`; the forget pass fails as in
+            :func:`~assd_core.compute_importances` (bad batch, output or labels, no batch);
+            the forget importances fail the same check (NaN from a diverged model).
     """
     alpha, lam = check_number("alpha", alpha), check_number("lam", lam)  # before any work
     named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
@@ -144,8 +150,13 @@ def assd_unlearn(
         The :class:`DampeningReport`, with the ``percentile`` and ``alpha`` used.
 
     Raises:
-        ValueError: ``n_forget`` cannot be inferred, or not ``0 < n_forget < n_total``; the
-            forget loader is empty; importances that do not match the model.
+        ValueError: checked in this order, the model unchanged on any of them: ``n_forget``
+            is None and ``forget_loader`` has no sized ``.dataset``; ``n_forget``/``n_total``
+            fail :func:`~assd_core.adaptive_percentile` (whole numbers,
+            ``0 < n_forget < n_total``); ``full_importances`` fail
+            :func:`~assd_core.check_importances`; the forget pass fails as in
+            :func:`~assd_core.compute_importances` (bad batch, output or labels, no batch);
+            the forget importances fail the same check; no forget/full ratio is finite.
     """
     if n_forget is None:
         dataset = getattr(forget_loader, "dataset", None)

@@ -3,6 +3,8 @@ before any work, with the model left bit-identical."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +15,11 @@ from assd_core import (
     assd_unlearn,
     compute_importances,
     dampen,
+    entropy_mia,
     load_importances,
+    predict_entropy,
     save_importances,
+    select_alpha,
     ssd_unlearn,
 )
 
@@ -166,3 +171,94 @@ def test_saved_importances_get_the_umask_default_mode(setup, tmp_path) -> None:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["full.safetensors"]  # no temporary left
+
+
+@pytest.mark.parametrize(("which", "make", "match"), [
+    ("full", lambda t: t.index_fill(0, torch.tensor([0]), float("nan")),
+     r"full importances\['0\.weight'\] contains NaN"),
+    ("forget", lambda t: t.index_fill(0, torch.tensor([0]), float("inf")),
+     r"forget importances\['0\.weight'\] contains infinite values"),
+    ("forget", lambda t: -t, r"forget importances\['0\.weight'\] has negative values"),
+    ("full", lambda t: t.numpy(), r"full importances\['0\.weight'\] is a ndarray, not a torch.Tensor"),
+    ("forget", lambda t: t.to(torch.int64), r"dtype torch.int64; importances are floating-point"),
+])
+def test_select_alpha_refuses_importances_that_are_not_finite_nonnegative_tensors(
+        setup, which: str, make, match: str) -> None:
+    _, full, forget = setup
+    bad = {"full": dict(full), "forget": dict(forget)}
+    bad[which]["0.weight"] = make(bad[which]["0.weight"])
+    with pytest.raises(ValueError, match=match):
+        select_alpha(bad["full"], bad["forget"], 97.6)
+
+
+@pytest.mark.parametrize(("keyword", "value", "match"), [
+    ("batch_size", "8", r"batch_size='8' \(str\) must be None or a whole number >= 1"),
+    ("batch_size", 0, r"batch_size=0 \(int\) must be None or a whole number >= 1"),
+    ("batch_size", True, r"batch_size=True \(bool\)"),
+    ("n_samples", 2.5, r"n_samples=2.5 \(float\)"),
+    ("n_samples", -1, r"n_samples=-1 \(int\)"),
+])
+def test_save_refuses_counts_that_are_not_whole_numbers_and_writes_nothing(
+        setup, tmp_path, keyword: str, value, match: str) -> None:
+    model, full, _ = setup
+    with pytest.raises(ValueError, match=match):
+        save_importances(tmp_path / "full.safetensors", full, model, **{keyword: value})
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_stores_numpy_integer_counts_as_ints(setup, tmp_path) -> None:
+    model, full, _ = setup
+    path = save_importances(tmp_path / "full.safetensors", full, model, batch_size=np.int64(8),
+                            n_samples=np.int32(40))
+    loaded = load_importances(path, model)
+    assert (loaded.batch_size, loaded.n_samples) == (8, 40)
+    assert type(loaded.batch_size) is int and type(loaded.n_samples) is int
+
+
+def test_save_refuses_importances_that_are_not_tensors_naming_the_entry(setup, tmp_path) -> None:
+    model, full, _ = setup
+    bad = {name: t.tolist() for name, t in full.items()}
+    with pytest.raises(ValueError, match=r"the importances to save\['0\.weight'\] is a list, "
+                                         r"not a torch.Tensor"):
+        save_importances(tmp_path / "full.safetensors", bad, model)
+    assert not list(tmp_path.iterdir())
+
+
+class _Output(torch.nn.Module):
+    """make_mlp() with its output reshaped by ``shape``."""
+
+    def __init__(self, shape) -> None:
+        super().__init__()
+        self.inner, self.shape = make_mlp(), shape
+
+    def forward(self, x: torch.Tensor):
+        return self.shape(self.inner(x))
+
+
+@pytest.mark.parametrize(("shape", "match"), [
+    (lambda out: out[:, 0], r"the model's output has shape \(8,\); logits must have shape "
+                            r"\(batch, n_classes\)"),
+    (lambda out: out[:, None], r"the model's output has shape \(8, 1, 3\)"),
+    (lambda out: (out,), r"the model's output is a tuple, not a tensor.*output.logits"),
+])
+def test_model_output_that_is_not_batch_by_classes_logits_is_refused(shape, match: str) -> None:
+    model = _Output(shape)
+    before = snapshot(model)
+    batches = [(torch.randn(8, 6), torch.zeros(8, dtype=torch.long))]
+    runs = [lambda: compute_importances(model, batches), lambda: accuracy(model, batches),
+            lambda: predict_entropy(model, batches)]
+    if importlib.util.find_spec("sklearn") is not None:  # entropy_mia needs the mia extra
+        runs.append(lambda: entropy_mia(model, batches, batches, batches))
+    for run in runs:
+        with pytest.raises(ValueError, match=match):
+            run()
+    assert_unchanged(model, before)
+
+
+def test_labels_that_are_not_tensors_are_named_by_accuracy_and_ignored_by_entropy() -> None:
+    model = make_mlp()
+    batches = [(torch.randn(4, 6), [0, 1, 2, 0])]
+    with pytest.raises(ValueError, match="labels must be a tensor of class indices, got list"):
+        accuracy(model, batches)
+    assert predict_entropy(model, batches).shape == (4,)
+    assert predict_entropy(model, [(torch.randn(4, 6), None)]).shape == (4,)
