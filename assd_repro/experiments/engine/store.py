@@ -143,7 +143,8 @@ class ResultStore:
         if rows.empty:
             raise ValueError(f"scenario {scenario}: no rows to store")
         if "scenario" in rows and set(rows["scenario"].unique()) != {scenario}:
-            raise ValueError(f"rows of scenarios {sorted(rows['scenario'].unique())} cannot be "
+            held = sorted(int(s) for s in rows["scenario"].unique())
+            raise ValueError(f"rows of scenarios {held} cannot be "
                              f"stored as scenario {scenario}")
         path = self.path(scenario)
         self._write_table(path, rows, {scenario: content_checksum(rows)})
