@@ -57,13 +57,25 @@ def retrain_from_scratch(
 
     Returns:
         The trained model (eval mode) and its training history.
+
+    Raises:
+        ValueError: ``spec_or_model_factory`` is a model (it would be trained in place) or
+            neither a :class:`ModelSpec` nor callable, checked before anything is built; the
+            factory returns something that is not an ``nn.Module``; then as
+            :func:`~assd_repro.models.build_model` and :func:`~assd_repro.training.train`.
+        TypeError, FloatingPointError: as :func:`~assd_repro.training.train`.
     """
+    factory = spec_or_model_factory
+    if isinstance(factory, nn.Module) or not (isinstance(factory, ModelSpec) or callable(factory)):
+        raise ValueError(f"spec_or_model_factory is a {type(factory).__name__}; pass a ModelSpec "
+                         "or a zero-argument function that builds a new model, e.g. "
+                         "lambda: build_model(spec) (a model itself would be trained in place)")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if isinstance(spec_or_model_factory, ModelSpec):
-            model = build_model(spec_or_model_factory)
-        else:
-            model = spec_or_model_factory()
+        model = build_model(factory) if isinstance(factory, ModelSpec) else factory()
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"the model factory returned a {type(model).__name__}, not an "
+                         "nn.Module; it must return the new model itself")
     if device is not None:
         model.to(device)
     history = train(model, retain_loader, recipe, eval_loader=eval_loader, progress=progress,
@@ -79,7 +91,8 @@ def reset_top_level_modules(model: nn.Module) -> list[str]:
     plus the final ``norm`` LayerNorm for timm ViTs. Uses the global torch RNG.
 
     Returns:
-        The names of the children that were reset.
+        The names of the children that were reset; an empty list, with a logged warning,
+        when no child has ``reset_parameters``.
     """
     names = [name for name, child in model.named_children() if hasattr(child, "reset_parameters")]
     for name in names:
@@ -108,6 +121,11 @@ def retrain_head_only(
 
     Returns:
         The new model (eval mode) and its training history; ``model`` is not modified.
+
+    Raises:
+        ValueError, TypeError, FloatingPointError: as :func:`~assd_repro.training.train` (a
+            bad ``recipe``, an empty loader, labels that do not fit the model's outputs, bad
+            batches, a diverging loss); ``model`` is unchanged in every case.
     """
     new_model = copy.deepcopy(model)
     with torch.random.fork_rng(devices=[]):
@@ -149,6 +167,13 @@ def finetune(
 
     Returns:
         The fine-tuned copy (eval mode) and its training history.
+
+    Raises:
+        ValueError: ``lr``, ``weight_decay``, ``momentum`` or ``epochs`` out of range, or a bad
+            ``batch_size``, as :class:`~assd_repro.training.TrainRecipe` (checked before the
+            copy); ``retain_loader`` is a ``Dataset`` and ``batch_size`` is None; then as
+            :func:`~assd_repro.training.train`. ``model`` is unchanged in every case.
+        TypeError, FloatingPointError: as :func:`~assd_repro.training.train`.
     """
     recipe = TrainRecipe(epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay,
                          schedule="constant", batch_size=batch_size, shuffle=shuffle)
@@ -177,6 +202,17 @@ def unlearned_copy(
 
     Returns:
         The unlearned copy and what ``unlearn`` returned.
+
+    Raises:
+        ValueError: ``model`` is not an ``nn.Module``, or ``unlearn`` is a model or not
+            callable (e.g. the two swapped, or a method's name given as a string), checked
+            before the copy; then whatever ``unlearn`` raises (``model`` is never changed).
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model is a {type(model).__name__}, not an nn.Module; call "
+                         "unlearned_copy(model, unlearn, *args), the model first")
+    if isinstance(unlearn, nn.Module) or not callable(unlearn):
+        raise ValueError(f"unlearn is a {type(unlearn).__name__}; pass the unlearning "
+                         "function itself, e.g. assd_core.assd_unlearn, second")
     new_model = copy.deepcopy(model)
     return new_model, unlearn(new_model, *args, **kwargs)

@@ -406,4 +406,158 @@ def _error_config(path: Path) -> Any:
     return ErrorUnlearningConfig.for_profile("smoke", data_path=str(path))
 
 
-CASES: tuple[BadInput, ...] = CORE + ENGINE
+def _recipe(**overrides: Any) -> Any:
+    from assd_repro.training import TrainRecipe
+
+    return TrainRecipe(**{"epochs": 1, "lr": 0.1, "batch_size": 8, **overrides})
+
+
+def _repro() -> Any:
+    """The reproduction's modules, imported when a case runs (not at catalogue import)."""
+    import types
+
+    from assd_repro import baselines, data, label_errors, models, paper, training
+    from assd_repro import experiments as experiments
+    from assd_repro.data import dataco
+    from assd_repro.experiments import supply_chain_pipeline
+    from assd_repro.plots import supply_chain as supply_chain_plots
+
+    return types.SimpleNamespace(baselines=baselines, data=data, label_errors=label_errors,
+                                 models=models, paper=paper, training=training,
+                                 experiments=experiments, dataco=dataco,
+                                 pipeline=supply_chain_pipeline, plots=supply_chain_plots)
+
+
+REPRO: tuple[BadInput, ...] = (
+    # training
+    BadInput("assd_repro.training.TrainRecipe", "a learning-rate factor gamma of 0", ValueError,
+             r"gamma=0 must be a finite number > 0", lambda b: _recipe(gamma=0)),
+    BadInput("assd_repro.training.TrainRecipe", "an unknown schedule", ValueError,
+             r"unknown schedule 'cosine'; use multistep, step, constant",
+             lambda b: _recipe(schedule="cosine")),
+    BadInput("assd_repro.training.TrainRecipe", "an infinite learning rate", ValueError,
+             r"lr=inf must be a finite number >= 0", lambda b: _recipe(lr=float("inf"))),
+    BadInput("assd_repro.training.train", "a dict instead of a TrainRecipe", ValueError,
+             r"recipe is a dict, not a TrainRecipe",
+             lambda b: _repro().training.train(b.model, b.loader(), {"epochs": 1, "lr": 0.1})),
+    BadInput("assd_repro.training.train", "a loader with no batch", ValueError,
+             r"train_loader yields no batch but recipe.epochs=1",
+             lambda b: _repro().training.train(b.model, b.loader(0), _recipe(), progress=False)),
+    BadInput("assd_repro.training.save_checkpoint", "a config that is not JSON", ValueError,
+             r"config is not JSON-able .*; give plain numbers, strings, lists and dicts",
+             lambda b: _repro().training.save_checkpoint(
+                 b.folder / "model", b.model,
+                 {"model": _repro().models.ModelSpec.mlp(N_IN, N_CLASSES, size="1x8"),
+                  "when": object()})),
+    BadInput("assd_repro.training.load_checkpoint", "no checkpoint at the path", FileNotFoundError,
+             r"checkpoint file not found: .*missing",
+             lambda b: _repro().training.load_checkpoint(b.folder / "missing")),
+    # baselines
+    BadInput("assd_repro.baselines.unlearned_copy", "the arguments swapped", ValueError,
+             r"model is a function, not an nn.Module; call unlearned_copy\(model, unlearn",
+             lambda b: _repro().baselines.unlearned_copy(ac.assd_unlearn, b.model)),
+    BadInput("assd_repro.baselines.unlearned_copy", "a method name instead of a function",
+             ValueError, r"unlearn is a str; pass the unlearning function itself",
+             lambda b: _repro().baselines.unlearned_copy(b.model, "assd")),
+    BadInput("assd_repro.baselines.retrain_from_scratch", "a model instead of a model factory",
+             ValueError, r"spec_or_model_factory is a Sequential; pass a ModelSpec or a "
+             r"zero-argument function",
+             lambda b: _repro().baselines.retrain_from_scratch(b.model, b.loader(), _recipe())),
+    # label errors
+    BadInput("assd_repro.label_errors.inject_label_errors", "a fraction above 1", ValueError,
+             r"fraction=1.5 must lie in \(0, 1\), e.g. 0.05 for 5% label errors",
+             lambda b: _repro().label_errors.inject_label_errors(b.y.numpy(), 1.5, N_CLASSES,
+                                                                 seed=0)),
+    BadInput("assd_repro.label_errors.inject_label_errors", "no seed", ValueError,
+             r"seed=None must be an int \(or a numpy.random.Generator\)",
+             lambda b: _repro().label_errors.inject_label_errors(b.y.numpy(), 0.1, N_CLASSES,
+                                                                 seed=None)),
+    BadInput("assd_repro.label_errors.inject_label_errors", "a label beyond n_classes",
+             ValueError, r"labels\[0\]=5 is outside \[0, 3\); 1 label\(s\) out of range",
+             lambda b: _repro().label_errors.inject_label_errors(
+                 np.array([5] + [0] * 23), 0.1, N_CLASSES, seed=0)),
+    BadInput("assd_repro.label_errors.inject_label_errors", "an unknown mode", ValueError,
+             r"mode='swap' is unknown; use 'flip' or 'authors'",
+             lambda b: _repro().label_errors.inject_label_errors(b.y.numpy(), 0.1, N_CLASSES,
+                                                                 seed=0, mode="swap")),
+    # paper tables and models
+    BadInput("assd_repro.paper.paper_table", "an unknown table", ValueError,
+             r"unknown paper table 'table9'; choose one of fullclass, subclass",
+             lambda b: _repro().paper.paper_table("table9")),
+    BadInput("assd_repro.models.resnet18_cifar", "a width of 0", ValueError,
+             r"width=0 must be a positive integer",
+             lambda b: _repro().models.resnet18_cifar(10, width=0)),
+    BadInput("assd_repro.models.mlp_size", "a size that is not LAYERSxWIDTH", ValueError,
+             r"bad MLP size '3-100': expected 'LAYERSxWIDTH'",
+             lambda b: _repro().models.mlp_size("3-100")),
+    BadInput("assd_repro.models.ModelSpec", "an unknown model kind", ValueError,
+             r"unknown model kind 'vgg'; choose one of",
+             lambda b: _repro().models.ModelSpec("vgg", 10)),
+    BadInput("assd_repro.models.vit", "an image size that is not a multiple of the patch size",
+             ValueError, r"image_size=30 is not a multiple of patch_size=4",
+             lambda b: _repro().models.vit(10, image_size=30)),
+    BadInput("assd_repro.models.build_model", "a dict instead of a ModelSpec", ValueError,
+             r"spec is a dict, not a ModelSpec; .*ModelSpec.from_dict\(spec\)",
+             lambda b: _repro().models.build_model({"kind": "mlp", "n_classes": 3})),
+    # data
+    BadInput("assd_repro.data.load_image_dataset", "an unknown data set", ValueError,
+             r"unknown image dataset 'imagenet'; valid names:",
+             lambda b: _repro().data.load_image_dataset("imagenet")),
+    BadInput("assd_repro.data.ImageDataset", "images without a channel axis", ValueError,
+             r"images must be \(N, C, H, W\), got shape \(2, 8, 8\)",
+             lambda b: _repro().data.ImageDataset(torch.zeros(2, 8, 8), torch.zeros(2).long(),
+                                                  ["a"])),
+    BadInput("assd_repro.data.load_dataco", "no file at the path", FileNotFoundError,
+             r"no DataCo CSV file at '.*nothing\.csv'",
+             lambda b: _repro().data.load_dataco(b.folder / "nothing.csv")),
+    BadInput("assd_repro.data.load_dataco", "a CSV that is not a DataCo table", ValueError,
+             r"not a DataCo supply-chain table: 5\d of the 53 columns are missing",
+             lambda b: _repro().data.load_dataco(b.folder / "other.csv"),
+             setup=_write("other.csv", b"a,b\n1,2\n")),
+    BadInput("assd_repro.data.paper_protocol", "a path instead of a table", ValueError,
+             r"df is a str, not a pandas DataFrame; read the file with load_dataco\(path\)",
+             lambda b: _repro().data.paper_protocol("DataCoSupplyChainDataset.csv")),
+    BadInput("assd_repro.data.make_dataco_like", "a fractional number of rows", ValueError,
+             r"n_rows=2500.5 must be a whole number >= 1",
+             lambda b: _repro().data.make_dataco_like(2500.5, 0)),
+    BadInput("assd_repro.data.dataco.delay_classes", "missing delays", ValueError,
+             r"delay has missing values; rows need both day counts",
+             lambda b: _repro().dataco.delay_classes(np.array([1.0, np.nan]))),
+    BadInput("assd_repro.data.dataco.parse_dataco_dates", "values that are not dates",
+             ValueError, r"1 values of 'date' are not dates like '1/31/2018 22:56'",
+             lambda b: _repro().dataco.parse_dataco_dates(["1/31/2018 22:56", "tomorrow"])),
+    # experiments and their tables
+    BadInput("assd_repro.experiments.ErrorUnlearningConfig", "an error rate of 60 %",
+             ValueError, r"error_pcts holds 60.0: every error rate must be a number in \(0, 50\)",
+             lambda b: _repro().experiments.ErrorUnlearningConfig.for_profile(
+                 "smoke", error_pcts=(60.0,))),
+    BadInput("assd_repro.experiments.ErrorUnlearningConfig", "shuffle given as a string",
+             ValueError, r"shuffle='yes' must be True or False",
+             lambda b: _repro().experiments.ErrorUnlearningConfig.for_profile(
+                 "smoke", shuffle="yes")),
+    BadInput("assd_repro.experiments.ErrorUnlearningConfig", "an unknown protocol", ValueError,
+             r"protocol='clean' is unknown; use one of paper, leak_free",
+             lambda b: _repro().experiments.ErrorUnlearningConfig.for_profile(
+                 "smoke", protocol="clean")),
+    BadInput("assd_repro.experiments.BenchmarkConfig", "an unknown forgetting kind",
+             ValueError, r"kind='partial' is unknown; use one of fullclass, subclass, random",
+             lambda b: _repro().experiments.BenchmarkConfig.for_profile("smoke",
+                                                                         kind="partial")),
+    BadInput("assd_repro.experiments.cell_statistics", "no rows", ValueError,
+             r"rows is empty: run the experiment first \(run_error_unlearning\)",
+             lambda b: _repro().experiments.cell_statistics(pd.DataFrame())),
+    BadInput("assd_repro.experiments.tune_hyperparameters", "zero trials", ValueError,
+             r"n_trials=0 must be >= 1",
+             lambda b: _repro().experiments.tune_hyperparameters(
+                 _repro().experiments.ErrorUnlearningConfig.for_profile("smoke"), n_trials=0)),
+    BadInput("assd_repro.experiments.supply_chain_pipeline.batch_loader",
+             "rows and labels of different lengths", ValueError,
+             r"x has 24 rows but y has 8 labels; give one label per row",
+             lambda b: _repro().pipeline.batch_loader(b.x, b.y[:8], 8)),
+    BadInput("assd_repro.plots.supply_chain.table4", "a frame that is not cell statistics",
+             ValueError, r"the frame lacks the column\(s\) \['error_pct', 'split'.*; pass the output of "
+             r"cell_statistics",
+             lambda b: _repro().plots.table4(pd.DataFrame({"model_size": ["2x50"]}))),
+)
+
+CASES: tuple[BadInput, ...] = CORE + ENGINE + REPRO

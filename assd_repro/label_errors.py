@@ -66,9 +66,13 @@ def inject_label_errors(
         carry their true label again), both of the input's type (numpy or torch, int64).
 
     Raises:
-        ValueError: fraction outside (0, 1) or selecting no row; labels out of range or not
-            whole numbers; fewer than 2 classes; unknown mode; a seed that is neither an int
-            nor a Generator.
+        ValueError: ``fraction`` is not an int or float in (0, 1) (bools and NaN refused);
+            ``n_classes`` is not an integer >= 2; ``seed`` is neither an int nor a
+            ``numpy.random.Generator`` (None refused); ``mode`` is not ``"flip"`` or
+            ``"authors"``; ``labels`` is not one-dimensional, holds a value that is not a
+            whole number or beyond the int64 range, or one outside ``[0, n_classes)``;
+            ``round(fraction * N)`` is 0. All before a label is drawn; ``labels`` is never
+            modified.
     """
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
         raise ValueError(f"fraction={fraction!r} must lie in (0, 1), e.g. 0.05 for 5% label errors")

@@ -28,6 +28,7 @@ import json
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -37,6 +38,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from assd_core._kernels import check_labels, module_flags, restore_module_flags
 from assd_repro.models import ModelSpec, build_model
 
 __all__ = [
@@ -97,6 +99,14 @@ class TrainRecipe:
         warmup_epochs: epochs of linear per-step warm-up from ``lr0 / (W*S)`` to ``lr0``.
         batch_size: rows per batch when :func:`train` builds the loader from a ``Dataset``.
         shuffle: whether that loader shuffles (seeded); ignored for a given ``DataLoader``.
+
+    Raises:
+        ValueError: ``epochs`` or ``warmup_epochs`` is not a whole number >= 0; ``lr``,
+            ``momentum`` or ``weight_decay`` is not a finite number >= 0 (NaN and infinity
+            refused); ``gamma`` is not a finite number > 0; ``schedule`` is not
+            ``"multistep"``, ``"step"`` or ``"constant"``; ``milestones`` are not strictly
+            increasing; ``batch_size`` is neither None nor >= 1. Each message names the field
+            and its value.
     """
 
     epochs: int
@@ -112,10 +122,18 @@ class TrainRecipe:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
-        if self.epochs < 0 or self.warmup_epochs < 0:
-            raise ValueError(f"epochs ({self.epochs}) and warmup_epochs must be >= 0")
-        if not (self.lr >= 0 and self.momentum >= 0 and self.weight_decay >= 0):
-            raise ValueError("lr, momentum and weight_decay must be >= 0 (and not NaN)")
+        for name in ("epochs", "warmup_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+                raise ValueError(f"{name}={value!r} must be a whole number >= 0 (epochs=0 "
+                                 "trains nothing)")
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not (isinstance(value, Real) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+        if not (isinstance(self.gamma, Real) and math.isfinite(self.gamma) and self.gamma > 0):
+            raise ValueError(f"gamma={self.gamma!r} must be a finite number > 0: the learning "
+                             "rate is multiplied by it at every decay (1.0: no decay)")
         if self.schedule not in ("multistep", "step", "constant"):
             raise ValueError(f"unknown schedule {self.schedule!r}; use multistep, step, constant")
         if list(self.milestones) != sorted(set(self.milestones)):
@@ -141,7 +159,12 @@ def ssd_image_recipe(
 ) -> TrainRecipe:
     """SSD image protocol: SGD momentum 0.9, weight decay 5e-4, batch 64, one warm-up epoch,
     MultiStep decay by 0.2 at ``milestones``. Use with a :class:`PaperSchedule`, e.g.
-    ``ssd_image_recipe(*CIFAR10_SCHEDULE)``."""
+    ``ssd_image_recipe(*CIFAR10_SCHEDULE)``.
+
+    Raises:
+        ValueError: as :class:`TrainRecipe` (``epochs``, ``lr``, ``milestones``,
+            ``batch_size``, ``warmup_epochs``).
+    """
     return TrainRecipe(
         epochs=epochs, lr=lr, momentum=0.9, weight_decay=5e-4, schedule="multistep",
         milestones=tuple(milestones), gamma=0.2, warmup_epochs=warmup_epochs,
@@ -154,7 +177,12 @@ def supply_chain_recipe(
     batch_size: int = 1024, shuffle: bool = False,
 ) -> TrainRecipe:
     """Supply-chain protocol: SGD with weight decay, StepLR decay 0.95 per epoch, batch 1024.
-    ``shuffle=False`` keeps the authors' loader order."""
+    ``shuffle=False`` keeps the authors' loader order.
+
+    Raises:
+        ValueError: as :class:`TrainRecipe` (``lr``, ``weight_decay``, ``epochs``,
+            ``momentum``, ``batch_size``).
+    """
     return TrainRecipe(
         epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, schedule="step",
         gamma=0.95, batch_size=batch_size, shuffle=shuffle,
@@ -201,7 +229,11 @@ def deterministic_algorithms(enabled: bool = True, *, warn_only: bool = True) ->
 
 def recipe_loader(dataset: Dataset, recipe: TrainRecipe, *, seed: int = 0) -> DataLoader:
     """DataLoader with the recipe's batch size and order (shuffled by a ``torch.Generator``
-    seeded with ``seed`` when ``recipe.shuffle``)."""
+    seeded with ``seed`` when ``recipe.shuffle``).
+
+    Raises:
+        ValueError: ``recipe.batch_size`` is None.
+    """
     if recipe.batch_size is None:
         raise ValueError("recipe.batch_size is None: set it, or pass a DataLoader instead")
     generator = torch.Generator().manual_seed(seed)
@@ -210,7 +242,11 @@ def recipe_loader(dataset: Dataset, recipe: TrainRecipe, *, seed: int = 0) -> Da
 
 
 def split_batch(batch: Any, device: torch.device | str | None = None) -> tuple[Tensor, Tensor]:
-    """``(inputs, targets)`` of a batch ``(x, y, *rest)``, moved to ``device``."""
+    """``(inputs, targets)`` of a batch ``(x, y, *rest)``, moved to ``device``.
+
+    Raises:
+        TypeError: ``batch`` is not a sequence of at least two items.
+    """
     if not isinstance(batch, Sequence) or len(batch) < 2:
         raise TypeError("a batch must be a sequence (inputs, targets, *rest) of tensors")
     return batch[0].to(device), batch[1].to(device)
@@ -222,20 +258,30 @@ def evaluate_loss_accuracy(
 ) -> tuple[float, float]:
     """Sample-weighted mean cross-entropy and accuracy (%) of ``model`` on ``loader``.
 
-    Runs in eval mode and restores ``model.training`` afterwards. Returns ``(nan, nan)`` for an
-    empty loader.
+    Runs in eval mode and restores every module's ``training`` flag afterwards, also when it
+    raises. Returns ``(nan, nan)`` for an empty loader.
+
+    Raises:
+        TypeError: a batch is not a sequence ``(x, y, *rest)``.
+        ValueError: the model's output is not a tensor of shape ``(batch, n_outputs)``, or a
+            batch's labels are not integer class indices of shape ``(batch,)`` in
+            ``[0, n_outputs)`` (:func:`assd_core._kernels.check_labels`), checked before the
+            batch's loss.
     """
     device = _model_device(model) if device is None else torch.device(device)
-    was_training = model.training
+    flags = module_flags(model)
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    for batch in loader:
-        inputs, targets = split_batch(batch, device)
-        logits = model(inputs)
-        total_loss += F.cross_entropy(logits, targets, reduction="sum").item()
-        correct += int((logits.argmax(dim=1) == targets).sum())
-        count += len(targets)
-    model.train(was_training)
+    try:
+        for batch in loader:
+            inputs, targets = split_batch(batch, device)
+            logits = model(inputs)
+            check_labels(targets, logits)
+            total_loss += F.cross_entropy(logits, targets, reduction="sum").item()
+            correct += int((logits.argmax(dim=1) == targets).sum())
+            count += len(targets)
+    finally:
+        restore_module_flags(flags)
     if count == 0:
         return math.nan, math.nan
     return total_loss / count, 100.0 * correct / count
@@ -303,12 +349,30 @@ def train(
         Per-epoch losses/accuracies and the per-step learning rates.
 
     Raises:
+        ValueError: ``recipe`` is not a :class:`TrainRecipe`; ``train_loader`` is a
+            ``Dataset`` and ``recipe.batch_size`` is None; the loader yields no batch while
+            ``recipe.epochs > 0``; the model's output is not a tensor of shape
+            ``(batch, n_outputs)``, or a batch's labels are not integer class indices of shape
+            ``(batch,)`` in ``[0, n_outputs)`` (:func:`assd_core._kernels.check_labels`). These
+            checks, the first batch's against an eval-mode, gradient-free output, come before
+            the first optimiser step: on such an error ``model`` is unchanged, every module's
+            ``training`` flag included. A later batch is checked before its own step, so the
+            model then holds the steps before it.
+        TypeError: a batch is not a sequence ``(x, y, *rest)`` (:func:`split_batch`).
         FloatingPointError: the training loss became NaN or infinite.
     """
+    if not isinstance(recipe, TrainRecipe):
+        raise ValueError(f"recipe is a {type(recipe).__name__}, not a TrainRecipe; build one "
+                         "with TrainRecipe(...), ssd_image_recipe(...) or TrainRecipe.from_dict")
     device = _model_device(model) if device is None else torch.device(device)
     loader = train_loader if isinstance(train_loader, DataLoader) else recipe_loader(
         train_loader, recipe, seed=seed)
     steps = len(loader)
+    if steps == 0 and recipe.epochs > 0:
+        raise ValueError(f"train_loader yields no batch but recipe.epochs={recipe.epochs}: "
+                         "the training data is empty, or drop_last drops its only, partial "
+                         "batch")
+    flags = module_flags(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
     history = TrainHistory()
@@ -316,39 +380,64 @@ def train(
     bar = tqdm(total=recipe.epochs * steps, desc="train", unit="batch", disable=not progress)
     with torch.random.fork_rng(devices=rng_devices), deterministic_algorithms(deterministic), bar:
         torch.manual_seed(seed)
-        for epoch in range(recipe.epochs):
-            started = time.perf_counter()
-            model.train()
-            loss_sum, correct, count, lr = 0.0, 0, 0, recipe.lr
-            for step, batch in enumerate(loader):
-                lr = learning_rate(recipe, epoch, step, steps)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                inputs, targets = split_batch(batch, device)
-                optimizer.zero_grad(set_to_none=True)
-                logits = model(inputs)
-                loss = F.cross_entropy(logits, targets)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"training loss is {loss.item()} at epoch {epoch}, step {step} "
-                        f"(lr {lr:g}); lower the learning rate")
-                loss.backward()
-                optimizer.step()
-                history.step_lrs.append(lr)
-                loss_sum += loss.item() * len(targets)
-                correct += int((logits.detach().argmax(dim=1) == targets).sum())
-                count += len(targets)
-                bar.update()
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}", lr=f"{lr:.3g}")
-            record = EpochRecord(epoch, lr, loss_sum / max(count, 1),
-                                 100.0 * correct / max(count, 1))
-            if eval_loader is not None:
-                record.eval_loss, record.eval_accuracy = evaluate_loss_accuracy(
-                    model, eval_loader, device=device)
-            record.seconds = time.perf_counter() - started
-            history.epochs.append(record)
+        try:
+            _train_epochs(model, loader, recipe, optimizer, history, bar, eval_loader, device)
+        except BaseException:
+            if not history.step_lrs:  # no step taken: leave the model as it came
+                restore_module_flags(flags)
+            raise
     model.eval()
     return history
+
+
+def _check_first_batch(model: nn.Module, inputs: Tensor, targets: Tensor) -> None:
+    """:func:`check_labels` against the eval-mode output without gradients, which changes no
+    parameter and no BatchNorm statistic (the train-mode forward of a step would)."""
+    model.eval()
+    with torch.no_grad():
+        check_labels(targets, model(inputs))
+    model.train()
+
+
+def _train_epochs(model: nn.Module, loader: DataLoader, recipe: TrainRecipe,
+                  optimizer: torch.optim.Optimizer, history: TrainHistory, bar: tqdm,
+                  eval_loader: DataLoader | None, device: torch.device) -> None:
+    """The loop of :func:`train` (inside its RNG fork): every epoch, every step."""
+    steps = len(loader)
+    for epoch in range(recipe.epochs):
+        started = time.perf_counter()
+        model.train()
+        loss_sum, correct, count, lr = 0.0, 0, 0, recipe.lr
+        for step, batch in enumerate(loader):
+            lr = learning_rate(recipe, epoch, step, steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            inputs, targets = split_batch(batch, device)
+            if not history.step_lrs:  # before the first step
+                _check_first_batch(model, inputs, targets)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(inputs)
+            check_labels(targets, logits)
+            loss = F.cross_entropy(logits, targets)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"training loss is {loss.item()} at epoch {epoch}, step {step} "
+                    f"(lr {lr:g}); lower the learning rate")
+            loss.backward()
+            optimizer.step()
+            history.step_lrs.append(lr)
+            loss_sum += loss.item() * len(targets)
+            correct += int((logits.detach().argmax(dim=1) == targets).sum())
+            count += len(targets)
+            bar.update()
+            bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}", lr=f"{lr:.3g}")
+        record = EpochRecord(epoch, lr, loss_sum / max(count, 1),
+                             100.0 * correct / max(count, 1))
+        if eval_loader is not None:
+            record.eval_loss, record.eval_accuracy = evaluate_loss_accuracy(
+                model, eval_loader, device=device)
+        record.seconds = time.perf_counter() - started
+        history.epochs.append(record)
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -381,6 +470,12 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping[str, Any
 
     Returns:
         The weights path and the config path.
+
+    Raises:
+        ValueError: ``config`` has no ``"model"`` entry; the entry is neither a
+            :class:`ModelSpec` nor a valid ``to_dict()`` (:meth:`ModelSpec.from_dict`);
+            ``config`` is not JSON-able (names the offending type). Checked before either file
+            is written: on an error no file is created or changed.
     """
     from safetensors.torch import save_file
 
@@ -388,11 +483,15 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping[str, Any
         raise ValueError("config needs a 'model' entry (a ModelSpec or its to_dict())")
     spec = config["model"]
     spec = spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
+    try:
+        text = json.dumps({**config, "model": spec.to_dict()}, indent=2, sort_keys=True)
+    except TypeError as err:  # json names the type: "Object of type Tensor is not ..."
+        raise ValueError(f"config is not JSON-able ({err}); give plain numbers, strings, "
+                         "lists and dicts (e.g. recipe.to_dict(), float(x))") from err
     weights_path, config_path = _checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(weights_path), metadata={"format": "pt"})
-    text = json.dumps({**config, "model": spec.to_dict()}, indent=2, sort_keys=True)
     config_path.write_text(text + "\n", encoding="utf-8")
     return weights_path, config_path
 
@@ -400,7 +499,13 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping[str, Any
 def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
                     ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild a model saved by :func:`save_checkpoint` (in eval mode) and return it with its
-    config. Pre-trained weight files named in the spec are not read again."""
+    config. Pre-trained weight files named in the spec are not read again.
+
+    Raises:
+        FileNotFoundError: ``<path>.safetensors`` or ``<path>.json`` is missing (names it).
+        ValueError: the config has no ``"model"`` entry, or it is not a valid spec
+            (:meth:`ModelSpec.from_dict`), checked before the weights are read.
+    """
     from safetensors.torch import load_file
 
     weights_path, config_path = _checkpoint_paths(path)
@@ -408,6 +513,6 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
         if not file.is_file():
             raise FileNotFoundError(f"checkpoint file not found: {file}")
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    model = build_model(ModelSpec.from_dict(config["model"]).without_pretrained())
+    model = build_model(ModelSpec.from_dict(config.get("model", {})).without_pretrained())
     model.load_state_dict(load_file(str(weights_path)), strict=True)
     return model.to(device).eval(), config

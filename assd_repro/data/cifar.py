@@ -160,6 +160,7 @@ def load_cifar10(
 
     Raises:
         DatasetNotFoundError: The files are missing (and were not downloaded).
+        ValueError: ``max_per_class`` is neither None nor a positive ``int``.
     """
     base = resolve_data_root(root)
     folder = _find_dir("cifar10", base, _CIFAR10_DIR, _CIFAR10_FILES, download, "CIFAR10")
@@ -192,7 +193,8 @@ def load_cifar100(
 
     Raises:
         DatasetNotFoundError: The files are missing (and were not downloaded).
-        ValueError: The file's coarse labels disagree with :data:`CIFAR100_SUPERCLASSES`.
+        ValueError: The file's coarse labels disagree with :data:`CIFAR100_SUPERCLASSES`;
+            ``max_per_class`` is neither None nor a positive ``int``.
     """
     base = resolve_data_root(root)
     folder = _find_dir("cifar100", base, _CIFAR100_DIR, _CIFAR100_FILES, download, "CIFAR100")
@@ -225,7 +227,10 @@ def load_cifar20(
 
     The 100 fine labels stay available as ``fine_labels`` / ``fine_classes`` (the
     sub-class task needs them). ``max_per_class`` caps each *fine* class.
-    Arguments and errors as :func:`load_cifar100`.
+    Arguments as :func:`load_cifar100`.
+
+    Raises:
+        DatasetNotFoundError, ValueError: as :func:`load_cifar100`.
     """
     data = load_cifar100(root, download=download, max_per_class=max_per_class)
     return ImageData("cifar20", data.train.with_coarse_targets(), data.test.with_coarse_targets())

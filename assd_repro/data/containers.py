@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from assd_repro.models.common import check_positive
+
 __all__ = [
     "DATA_ENV_VAR",
     "DatasetNotFoundError",
@@ -92,6 +94,11 @@ class ImageDataset(torch.utils.data.Dataset[tuple[Tensor, Tensor]]):
 
     Indexing returns ``(x, y)``: ``x`` of shape ``(C, H', W')`` and ``y`` a 0-d int64 tensor.
     The dataclass is frozen; every method returns a new dataset and leaves this one unchanged.
+
+    Raises:
+        ValueError: ``images`` is not 4-D; ``labels``, ``coarse_labels`` or ``fine_labels`` is
+            given without its class names, is not int64 of shape ``(N,)``, or holds a value
+            outside ``[0, len(names))``; ``resize_to`` is neither None nor a positive ``int``.
     """
 
     images: Tensor
@@ -122,6 +129,8 @@ class ImageDataset(torch.utils.data.Dataset[tuple[Tensor, Tensor]]):
                                  f"{tuple(value.shape)}")
             if n and (int(value.min()) < 0 or int(value.max()) >= len(names)):
                 raise ValueError(f"{attr} out of range for {len(names)} class names")
+        if self.resize_to is not None:
+            check_positive(resize_to=self.resize_to)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -145,9 +154,32 @@ class ImageDataset(torch.utils.data.Dataset[tuple[Tensor, Tensor]]):
             h = w = self.resize_to
         return int(c), int(h), int(w)
 
+    def _rows(self, indices: Tensor | Sequence[int]) -> Tensor:
+        """``indices`` (positions, or a bool mask of shape ``(N,)``) as int64 positions."""
+        idx = torch.as_tensor(indices)
+        n = len(self)
+        if idx.dtype == torch.bool:
+            if idx.shape != (n,):
+                raise ValueError(f"a boolean mask of shape {tuple(idx.shape)} cannot select rows "
+                                 f"of a dataset of {n}; it must have shape ({n},)")
+            return idx.nonzero().flatten()
+        idx = idx.to(torch.int64).flatten()
+        bad = idx[(idx < 0) | (idx >= n)]
+        if bad.numel():
+            raise ValueError(f"indices hold {int(bad[0])}, outside [0, {n}) for a dataset of "
+                             f"{n} rows; give row positions 0..{n - 1}")
+        return idx
+
     def get_batch(self, indices: Tensor | Sequence[int]) -> tuple[Tensor, Tensor]:
-        """Return ``(x, y)`` for many indices at once: ``(B, C, H', W')`` and ``(B,)``."""
-        idx = torch.as_tensor(indices, dtype=torch.int64)
+        """Return ``(x, y)`` for many indices at once: ``(B, C, H', W')`` and ``(B,)``.
+
+        ``indices`` are row positions or, as in :meth:`subset`, a bool mask of shape ``(N,)``.
+
+        Raises:
+            ValueError: a position outside ``[0, N)`` (negative ones included); a bool mask of
+                another shape than ``(N,)``.
+        """
+        idx = self._rows(indices)
         x = self.images.index_select(0, idx)
         if self.resize_to is not None:
             x = resize_images(x, self.resize_to)
@@ -155,11 +187,14 @@ class ImageDataset(torch.utils.data.Dataset[tuple[Tensor, Tensor]]):
 
     def subset(self, indices: Tensor | Sequence[int]) -> ImageDataset:
         """Return a new dataset with the rows ``indices`` (``(K,)`` int64 or a bool mask of
-        shape ``(N,)``), in that order. Tensors are copied; class lists are shared."""
-        idx = torch.as_tensor(indices)
-        if idx.dtype == torch.bool:
-            idx = idx.nonzero().flatten()
-        idx = idx.to(torch.int64)
+        shape ``(N,)``), in that order. Tensors are copied; class lists are shared.
+
+        Raises:
+            ValueError: a position outside ``[0, N)`` (negative ones included); a bool mask of
+                another shape than ``(N,)`` (a shorter one would silently select from the
+                first rows only).
+        """
+        idx = self._rows(indices)
 
         def take(t: Tensor | None) -> Tensor | None:
             return None if t is None else t.index_select(0, idx)
@@ -176,7 +211,9 @@ class ImageDataset(torch.utils.data.Dataset[tuple[Tensor, Tensor]]):
         """Return the dataset with the coarse groups as targets (CIFAR-100 -> CIFAR-20).
 
         The old targets move to ``fine_labels`` / ``fine_classes``; ``coarse_*`` become None.
-        Raises ValueError if the dataset has no coarse grouping.
+
+        Raises:
+            ValueError: the dataset has no coarse labels or coarse class names.
         """
         if self.coarse_labels is None or self.coarse_classes is None:
             raise ValueError("this dataset has no coarse labels to use as targets")
@@ -202,6 +239,9 @@ class ImageData:
         mean: Per-channel mean subtracted from images scaled to [0, 1] (length C), or None
             if the images are not normalised.
         std: Per-channel standard deviation the images were divided by, or None.
+
+    Raises:
+        ValueError: ``train`` and ``test`` have different class lists.
     """
 
     name: str
@@ -231,7 +271,11 @@ def resize_images(images: Tensor, size: int) -> Tensor:
     Bilinear, ``align_corners=False``, antialiased (which matters only when shrinking).
     Bilinear weights sum to one, so resizing commutes with per-channel normalisation.
     Returns a new tensor; returns ``images`` itself if it already has the size.
+
+    Raises:
+        ValueError: ``size`` is not a positive ``int``.
     """
+    check_positive(size=size)
     if images.shape[-2:] == (size, size):
         return images
     if not images.is_floating_point():
@@ -257,6 +301,9 @@ def stratified_split_indices(
     Returns:
         ``(train_idx, test_idx)``, each a sorted int64 tensor; together a partition of
         ``range(N)``.
+
+    Raises:
+        ValueError: ``test_fraction`` is not in (0, 1) (NaN included).
     """
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
@@ -288,12 +335,15 @@ def first_per_class_indices(labels: Tensor | np.ndarray, max_per_class: int | No
 
     Returns:
         Sorted int64 tensor of kept indices (``arange(N)`` when ``max_per_class`` is None).
+
+    Raises:
+        ValueError: ``max_per_class`` is neither None nor a positive ``int`` (a float such as
+            2.5 included).
     """
     y = np.asarray(labels, dtype=np.int64)
     if max_per_class is None:
         return torch.arange(len(y), dtype=torch.int64)
-    if max_per_class < 1:
-        raise ValueError(f"max_per_class must be >= 1 or None, got {max_per_class}")
+    check_positive(max_per_class=max_per_class)
     keep = np.concatenate(
         [np.flatnonzero(y == c)[:max_per_class] for c in np.unique(y)] or [np.empty(0, np.int64)]
     )
@@ -321,6 +371,9 @@ def make_loader(
     Returns:
         A ``DataLoader`` with ``num_workers=0`` yielding ``(x, y)`` batches of shapes
         ``(B, C, H, W)`` and ``(B,)``.
+
+    Raises:
+        ValueError: ``batch_size`` < 1.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")

@@ -216,7 +216,16 @@ def format_dataco_dates(dates: pd.Series) -> pd.Series:
 
     Returns:
         String series, shape ``(N,)``, same index.
+
+    Raises:
+        ValueError: ``dates`` is not a ``datetime64`` series (parse strings first with
+            :func:`parse_dataco_dates`).
     """
+    if not isinstance(dates, pd.Series) or not pd.api.types.is_datetime64_any_dtype(dates):
+        what = f"has dtype {dates.dtype}" if isinstance(dates, pd.Series) else \
+            f"is a {type(dates).__name__}"
+        raise ValueError(f"dates {what}; format_dataco_dates needs a datetime64 series: pass "
+                         "parse_dataco_dates(values) first")
     valid = dates.notna()
     d = dates.dt
     parts = [getattr(d, f).fillna(0).astype(np.int64).astype(str) for f in _DATE_FIELDS]
@@ -294,6 +303,9 @@ def delay_classes(delay: np.ndarray | pd.Series) -> np.ndarray:
 
     Returns:
         ``int64`` labels, shape ``(N,)``.
+
+    Raises:
+        ValueError: ``delay`` holds a missing value (NaN).
     """
     d = np.asarray(delay, dtype=np.float64)
     if np.isnan(d).any():
@@ -370,7 +382,12 @@ def paper_protocol(
         The :class:`DataCoSplit`, ``protocol="paper"``.
 
     Raises:
-        ValueError: a column is missing, a parameter is out of range, or too few COMPLETE rows.
+        ValueError: ``df`` is not a DataFrame (a path: read it with :func:`load_dataco`);
+            ``test_fraction`` is not in (0, 1); ``variance_threshold`` is not a number >= 0
+            (NaN included); these before any work. Then: a DataCo column is missing or appears
+            twice; a number or date does not parse; a row lacks its shipping date; the
+            COMPLETE orders cannot give a train and a test row; no feature column is left, or
+            none has a train variance above ``variance_threshold``. ``df`` is never modified.
     """
     return _run_protocol(
         df, excluded=DATACO_PAPER_EXCLUDED_COLUMNS, protocol="paper", test_fraction=test_fraction,
@@ -389,7 +406,10 @@ def leak_free_protocol(
 
     Same rows, order, split and labels as :func:`paper_protocol` on the same table; only the
     features differ (``time_idx`` still sorts and splits the rows but is not a feature).
-    Arguments, return value and errors as for :func:`paper_protocol` (``protocol="leak_free"``).
+    Arguments and return value as for :func:`paper_protocol` (``protocol="leak_free"``).
+
+    Raises:
+        ValueError: as :func:`paper_protocol`.
     """
     return _run_protocol(
         df, excluded=(*DATACO_PAPER_EXCLUDED_COLUMNS, *DATACO_LEAK_COLUMNS), protocol="leak_free",
@@ -407,9 +427,12 @@ def _run_protocol(
     variance_threshold: float,
     max_categories: int,
 ) -> DataCoSplit:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"df is a {type(df).__name__}, not a pandas DataFrame; read the file "
+                         "with load_dataco(path) first (or use make_dataco_like)")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
-    if variance_threshold < 0:
+    if not variance_threshold >= 0:  # NaN too
         raise ValueError(f"variance_threshold must be >= 0, got {variance_threshold}")
     frame = _coerce_dtypes(_canonical_frame(df).reset_index(drop=True), parse_dates=False)
     real = frame.pop("Days for shipping (real)")

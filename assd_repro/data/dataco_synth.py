@@ -278,9 +278,13 @@ def make_dataco_like(n_rows: int, seed: int, *, parse_dates: bool = True) -> pd.
     Returns:
         Frame of shape ``(n_rows, 53)``, columns :data:`~assd_repro.data.dataco.DATACO_COLUMNS`,
         with the dtypes :func:`~assd_repro.data.dataco.load_dataco` gives the real file.
+
+    Raises:
+        ValueError: ``n_rows`` is not a whole number >= 1 (a float such as ``1e4`` included:
+            pass ``10_000``).
     """
-    if n_rows < 1:
-        raise ValueError(f"n_rows must be at least 1, got {n_rows}")
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or n_rows < 1:
+        raise ValueError(f"n_rows={n_rows!r} must be a whole number >= 1 (rows of the table)")
     rng = np.random.default_rng(seed)
     n_orders = int(n_rows / 2.75 * 1.2) + 5
     n_items = rng.choice(np.arange(1, 6), n_orders, p=_ITEMS_PER_ORDER)

@@ -84,6 +84,10 @@ def load_mnist_sample(
         :class:`ImageData` named ``"mnist_sample"``: uint8 images ``(N, 1, 28, 28)`` in
         [0, 255], targets the digits ``"0"`` ... ``"9"``, and ``coarse_labels`` /
         ``coarse_classes`` the five groups of :data:`MNIST_SAMPLE_COARSE_GROUPS`.
+
+    Raises:
+        ValueError: ``max_per_class`` is neither None nor a positive ``int``; ``test_fraction``
+            is not in (0, 1).
     """
     images_np, labels_np = _mnist_arrays()
     keep = first_per_class_indices(labels_np, max_per_class)

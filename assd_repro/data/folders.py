@@ -42,6 +42,7 @@ from assd_repro.data.containers import (
     resolve_data_root,
     stratified_split_indices,
 )
+from assd_repro.models.common import check_positive
 
 __all__ = ["IMAGE_EXTENSIONS", "load_cifar10_jpeg", "load_image_folder", "load_pins"]
 
@@ -133,6 +134,13 @@ def _read_split_tar(path: Path, max_per_class: int | None, load_size: int | None
     return collected
 
 
+def _check_counts(max_per_class: int | None, load_size: int | None) -> None:
+    """:func:`check_positive` of those of ``max_per_class`` and ``load_size`` that are given:
+    ``files[:0]`` would read nothing and ``files[:-1]`` silently drop a file per class."""
+    given = {"max_per_class": max_per_class, "load_size": load_size}
+    check_positive(**{name: value for name, value in given.items() if value is not None})
+
+
 def _split_tree_root(path: Path) -> Path | None:
     """``path`` or its only sub-folder, whichever holds ``train/`` and ``test/``."""
     if all((path / s).is_dir() for s in _SPLITS):
@@ -165,9 +173,12 @@ def load_image_folder(
         of the class folders of both splits.
 
     Raises:
+        ValueError: ``max_per_class`` or ``load_size`` is neither None nor a positive ``int``
+            (checked before anything is read); a split holds no image; images of different
+            sizes without ``load_size``.
         FileNotFoundError: ``path`` does not exist or has no train/test layout.
-        ValueError: No images, or images of different sizes without ``load_size``.
     """
+    _check_counts(max_per_class, load_size)
     source = Path(path).expanduser()
     if source.is_file():
         with _quiet_decoder():
@@ -206,8 +217,11 @@ def load_cifar10_jpeg(
         CIFAR-10 order (airplane ... truck).
 
     Raises:
+        ValueError: ``max_per_class`` is neither None nor a positive ``int`` (checked before
+            the paths are searched); then as :func:`load_image_folder`.
         DatasetNotFoundError: None of the candidate paths exists.
     """
+    _check_counts(max_per_class, None)
     base = resolve_data_root(root)
     candidates = [base]
     for folder in (base, base / "cifar10"):
@@ -262,8 +276,13 @@ def load_pins(
         class names are the folder names without the ``pins_`` prefix.
 
     Raises:
+        ValueError: ``max_per_class`` is neither None nor a positive ``int``, or ``load_size``
+            is not a positive ``int`` (checked before anything is read); ``test_fraction`` is
+            not in (0, 1) (:func:`~assd_repro.data.containers.stratified_split_indices`); the
+            ``pins_*`` folders hold no image.
         DatasetNotFoundError: No folder with ``pins_*`` sub-folders was found.
     """
+    _check_counts(max_per_class, load_size)
     folder, candidates = _pins_root(resolve_data_root(root))
     if folder is None:
         raise DatasetNotFoundError(

@@ -54,7 +54,14 @@ def channel_stats(images: Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]
 
     Returns:
         ``(mean, std)``, each a tuple of C floats.
+
+    Raises:
+        ValueError: ``images`` is not 4-D or holds no pixel (the statistics would be NaN and
+            normalising with them would turn every image into NaN).
     """
+    if images.ndim != 4 or images.shape[0] * images.shape[2] * images.shape[3] == 0:
+        raise ValueError(f"images of shape {tuple(images.shape)} have no pixel statistics; "
+                         "channel_stats needs a non-empty (N, C, H, W) tensor")
     scale = 255.0 if images.dtype == torch.uint8 else 1.0
     channels = images.shape[1]
     total = torch.zeros(channels, dtype=torch.float64)
@@ -112,6 +119,11 @@ def prepare_image_data(
 
     Returns:
         ImageData with float32 images, ``mean``/``std`` recorded (None when not normalised).
+
+    Raises:
+        ValueError: ``normalize=(mean, std)`` does not give one value per channel;
+            ``image_size`` < 1; ``normalize=True`` on an empty train split
+            (:func:`channel_stats`). ``data`` is never modified.
     """
     mean_t: Tensor | None = None
     std_t: Tensor | None = None
@@ -186,7 +198,10 @@ def load_image_dataset(
         :class:`ImageData` with float32 ``(N, C, H, W)`` images.
 
     Raises:
-        ValueError: Unknown ``name`` (the message lists the valid names).
+        ValueError: Unknown ``name`` (the message lists the valid names; checked before
+            anything is read); then the checks of the loader (``max_per_class``,
+            ``test_fraction``, ``load_size``) and of :func:`prepare_image_data`
+            (``normalize``, ``image_size``).
         DatasetNotFoundError: The data are not under the root.
     """
     loaders: dict[str, Callable[[], ImageData]] = {

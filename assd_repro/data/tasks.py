@@ -242,7 +242,8 @@ def random_forget(data: ImageData, n_or_fraction: int | float, seed: int = 0) ->
         seed: Seed of ``numpy.random.default_rng`` choosing the samples without replacement.
 
     Raises:
-        ValueError: The forget or the retain set would be empty.
+        ValueError: ``n_or_fraction`` is a bool, or a float outside (0, 1); the count it gives
+            leaves the forget or the retain set empty (not ``0 < n < len(data.train)``).
     """
     n_train = len(data.train)
     n = _forget_count(n_or_fraction, n_train)

@@ -67,6 +67,15 @@ class AlphaPlateauConfig(ExperimentConfig):
         alpha_min, alpha_max, n_alpha: the grid ``np.geomspace(alpha_min, alpha_max, n_alpha)``.
         seeds: scenario seeds; scenario ``s`` trains its baseline with
             ``setup.train_seed + s`` (and draws random forget sets with seed ``s``).
+
+    Raises:
+        ValueError: (:meth:`validate`, at construction) ``setup`` is not an
+            :class:`ImageSetup` (or a dict of its fields, which :class:`ImageSetup` checks),
+            or ``subclass_setup`` neither that nor None; ``tasks`` is empty or not a sequence;
+            a task is not a ``(kind, target)`` pair with kind ``"fullclass"``, ``"subclass"``
+            or ``"random"``; a task appears twice; ``alpha_min`` or ``alpha_max`` is not a
+            finite number > 0; ``alpha_max <= alpha_min``; ``n_alpha`` is not a whole number
+            >= 2. Also the base class's checks (:class:`ExperimentConfig`: profile, seeds).
     """
 
     EXPERIMENT: ClassVar[str] = "alpha_plateau"
@@ -142,6 +151,12 @@ def alpha_plateau_scenario(config: AlphaPlateauConfig, seed: int, *,
 
     Returns:
         Tidy rows, see the module docstring.
+
+    Raises:
+        ValueError: a task's target names no class of the data (or, for ``random``, an
+            invalid count or share), as :func:`~assd_repro.data.fullclass`,
+            :func:`~assd_repro.data.subclass`, :func:`~assd_repro.data.random_forget`; then
+            the data loader's and the training's checks.
     """
     cache = ArtifactCache(None) if cache is None else cache
     rows: list[dict[str, Any]] = []
@@ -186,6 +201,11 @@ def run_alpha_plateau(
     Returns:
         The tidy rows of every scenario, with the runner's ``experiment``, ``config_hash``,
         ``scenario`` and ``wall_s`` columns.
+
+    Raises:
+        ValueError: ``workers`` or ``threads`` out of range, as
+            :func:`~assd_repro.experiments.run_scenarios`; then as
+            :func:`alpha_plateau_scenario`.
     """
     cache = ArtifactCache(results_dir) if cache is None else cache
     scenario = functools.partial(alpha_plateau_scenario, cache=cache)
@@ -229,6 +249,11 @@ def plateau_bounds(rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, toleranc
         ``assd_in_bounds`` (``alpha_low <= assd_alpha <= alpha_high``) and
         ``assd_meets_criteria`` (ASSD's own mean Dr and MIA meet the criteria; on a coarse
         grid ASSD can land on the plateau between two grid points).
+
+    Raises:
+        ValueError: ``tolerance`` or ``mia_tolerance`` is not a finite number >= 0; ``rows``
+            is empty; it lacks one of the columns ``task, kind, method, alpha, metric, value``
+            (names them); a task has no baseline ``Dr`` row or no SSD ``Dr`` and ``MIA`` rows.
     """
     mia_tolerance = tolerance if mia_tolerance is None else mia_tolerance
     for name, value in (("tolerance", tolerance), ("mia_tolerance", mia_tolerance)):
@@ -238,6 +263,16 @@ def plateau_bounds(rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, toleranc
     frame = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows
     if frame.empty:
         raise ValueError("rows is empty: run the plateau first (run_alpha_plateau)")
+    missing = [c for c in ("task", "kind", "method", "alpha", "metric", "value")
+               if c not in frame.columns]
+    if missing:
+        raise ValueError(f"rows lack the column(s) {missing}: pass the rows of run_alpha_plateau")
+    has = frame.groupby(["task", "method"], sort=False)["metric"].agg(set)
+    for task in dict.fromkeys(frame["task"]):
+        if "Dr" not in has.get((task, "baseline"), set()) \
+                or not {"Dr", "MIA"} <= has.get((task, "ssd"), set()):
+            raise ValueError(f"task {task!r} lacks the baseline's Dr or SSD's Dr and MIA rows: "
+                             "pass the rows of run_alpha_plateau")
     out = []
     for task, part in frame.groupby("task", sort=False):
         base = part[part["method"] == "baseline"].groupby("metric")["value"].mean()

@@ -73,7 +73,11 @@ RETRAIN_MODES: tuple[str, ...] = ("scratch", "head_only")
 
 def paper_ssd_alpha(model: str, kind: str) -> float:
     """SSD's tuned alpha (book: Method, "SSD's tuned parameters"): 10 for ResNet18 and for random
-    forgetting, 5 for ViT full-class, 25 for ViT sub-class. Lambda is 1 throughout."""
+    forgetting, 5 for ViT full-class, 25 for ViT sub-class. Lambda is 1 throughout.
+
+    Raises:
+        ValueError: ``kind`` is not ``"fullclass"``, ``"subclass"`` or ``"random"``.
+    """
     if kind not in BENCHMARK_KINDS:
         raise ValueError(f"kind={kind!r} is unknown; use one of {', '.join(BENCHMARK_KINDS)}")
     if model == "vit" and kind != "random":
@@ -105,6 +109,17 @@ class BenchmarkConfig(ExperimentConfig):
         ssd_lambda: SSD's lambda (paper: 1).
         retrain: ``"scratch"`` or ``"head_only"`` (the SSD authors' "retrain").
         seeds: scenario seeds: the retrain's seed and, for ``random``, the forget set's.
+
+    Raises:
+        ValueError: (:meth:`validate`, at construction) ``kind`` is unknown; ``retrain`` is
+            not ``"scratch"`` or ``"head_only"``; ``methods`` is empty, repeats a method or
+            holds one not in ``baseline, retrain, ssd, assd``; ``setups`` is empty, names a
+            model twice or uses more than one data set (a dict setup is checked by
+            :class:`ImageSetup`); ``targets`` is empty, repeats a target, or holds one that is
+            not a class name or index >= 0 (class tasks) or a count > 0 or share in (0, 1)
+            (``random``); ``ssd_alpha`` does not give one value per setup; an ``ssd_alpha``
+            value or ``ssd_lambda`` is not a finite number > 0. Also the base class's checks
+            (:class:`ExperimentConfig`: profile, seeds).
     """
 
     EXPERIMENT: ClassVar[str] = "benchmark"
@@ -193,6 +208,11 @@ class BenchmarkConfig(ExperimentConfig):
             data_root: data folder for every setup (default ``$ASSD_DATA``).
             vit_weights: local pretrained weights of the ViT (paper: ImageNet ViT-B/16).
             **overrides: field values, e.g. ``kind``, ``seeds``, ``targets``, ``retrain``.
+
+        Raises:
+            ValueError: an unknown ``profile``; an override that is no field; an unknown
+                ``kind``; a ``dataset`` without preset targets for a class task and no
+                ``targets`` override; then as the class.
         """
         check_profile(profile)
         unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
@@ -352,6 +372,11 @@ def benchmark_scenario(config: BenchmarkConfig, seed: int, *,
     Returns:
         Rows ``{dataset, kind, model, target, n_forget, method, metric, value}``; ``target``
         is a string, ``value`` in percent for Dr/Df/MIA.
+
+    Raises:
+        ValueError: a target names no class of the data set, or a forget or retain set would
+            be empty (:func:`~assd_repro.experiments.image_pipeline.make_task`); then the data
+            loader's and the training's checks.
     """
     cache = _TimedCache(cache_root)
     rows: list[dict[str, Any]] = []
@@ -382,6 +407,10 @@ def run_benchmark(config: BenchmarkConfig, *, results_dir: str | os.PathLike[str
     Returns:
         The tidy rows of every seed (see :func:`benchmark_scenario`), plus the runner's
         ``experiment``, ``config_hash``, ``scenario`` and ``wall_s`` columns.
+
+    Raises:
+        ValueError: ``workers`` out of range, as :func:`~assd_repro.experiments.run_scenarios`;
+            then as :func:`benchmark_scenario`.
     """
     fn = functools.partial(benchmark_scenario, cache_root=os.fspath(results_dir) if cache else None)
     return run_scenarios(fn, config, results_dir=results_dir, workers=workers,

@@ -32,6 +32,10 @@ def summarize(rows: pd.DataFrame, *, pool: Mapping[str, str] | None = None) -> p
         One row per :data:`SUMMARY_KEYS` combination with ``mean``, ``std`` (0 for values equal
         across seeds, NaN for a single value) and ``n`` (non-NaN values: NaN timings of cached
         models are left out), in the rows' order of first appearance.
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns :data:`SUMMARY_KEYS` or ``value``
+            (names them).
     """
     missing = [c for c in [*SUMMARY_KEYS, "value"] if c not in rows.columns]
     if missing:
@@ -66,9 +70,20 @@ def compare_benchmark_with_paper(summary: pd.DataFrame, paper_rows: pd.DataFrame
         only combinations present in both tables.
 
     Raises:
-        ValueError: a mapped target is not in the summary, or a paper class not in the
-            paper rows.
+        ValueError: ``summary`` lacks one of the columns ``dataset, kind, model, target,
+            method, metric, mean, std, n``, or ``paper_rows`` one of ``dataset,
+            forget_class, model, method, metric, mean, std`` (names them; Table 4's rows, for
+            example, are refused); ``paper_dataset`` has no paper row; a mapped target is not
+            in the summary; a mapped paper class is not in the paper rows.
     """
+    for frame, name, columns in (
+            (summary, "summary", [*SUMMARY_KEYS, "mean", "std", "n"]),
+            (paper_rows, "paper_rows", ["dataset", "forget_class", "model", "method", "metric",
+                                        "mean", "std"])):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} lacks the column(s) {missing}: pass summarize(rows) and "
+                             "rows of paper_table('fullclass' | 'subclass' | 'random')")
     paper = paper_rows
     if paper_dataset is not None:
         paper = paper[paper["dataset"] == paper_dataset]

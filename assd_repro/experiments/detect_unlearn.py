@@ -94,6 +94,13 @@ class DetectUnlearnConfig(SupplyChainConfig):
     ``book`` (3x100, 1/5/10%, 5 replicates, 40,000 synthetic rows, 25 epochs, K = 3; about
     80 CPU seconds on one core), ``paper`` (3x100, the 6 error rates x 100 replicates on the
     real file, K = 5; the replicates draw the same wrong rows as the error-unlearning ones).
+
+    Raises:
+        ValueError: (:meth:`validate`, at construction) ``model_size`` is not
+            ``"LAYERSxWIDTH"`` or has no entry in ``hyperparameters``; ``error_pcts`` is
+            empty, repeats a value or holds one that is not a float in (0, 50); ``k_folds`` is
+            not a whole number >= 2; ``filter_by`` is not one of :data:`CLEANLAB_FILTERS`; then
+            the checks of :class:`~assd_repro.experiments.supply_chain_pipeline.SupplyChainConfig`.
     """
 
     EXPERIMENT: ClassVar[str] = "detect_unlearn"
@@ -141,7 +148,11 @@ class DetectUnlearnConfig(SupplyChainConfig):
         return tuple((pct,) for pct in self.error_pcts)
 
     def scenario(self, scenario_id: int) -> DetectScenario:
-        """The ``(error_pct, replicate)`` of a scenario id."""
+        """The ``(error_pct, replicate)`` of a scenario id.
+
+        Raises:
+            ValueError: ``scenario_id`` is outside ``0..len(error_pcts) * n_scenarios - 1``.
+        """
         n = len(self.error_pcts)
         if not 0 <= scenario_id < n * self.n_scenarios:
             raise ValueError(f"scenario id {scenario_id} outside 0..{n * self.n_scenarios - 1}")
@@ -161,6 +172,11 @@ def cross_validated_proba(x: Tensor, y: Tensor, size: str, recipe: TrainRecipe, 
 
     Returns:
         ``(N, 3)`` float64, rows summing to 1.
+
+    Raises:
+        ValueError: as :func:`~assd_repro.experiments.supply_chain_pipeline.train_mlp` (a bad
+            ``size``, labels outside 0..2); scikit-learn's ``StratifiedKFold`` refuses
+            ``k_folds < 2`` or more folds than rows of a class.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -180,13 +196,22 @@ def detect_label_errors(labels: ArrayLike, pred_probs: np.ndarray, *,
     Args:
         labels: ``(N,)`` given labels; pred_probs: ``(N, K)`` out-of-sample probabilities.
         filter_by: one of :data:`CLEANLAB_FILTERS`.
+
+    Raises:
+        ValueError: ``filter_by`` is not one of :data:`CLEANLAB_FILTERS`; ``labels`` is not
+            1-D or ``pred_probs`` not of shape ``(len(labels), K)``.
     """
     from cleanlab.filter import find_label_issues
 
     if filter_by not in CLEANLAB_FILTERS:
         raise ValueError(f"filter_by={filter_by!r} is unknown; use one of {', '.join(CLEANLAB_FILTERS)}")
-    return np.asarray(find_label_issues(np.asarray(labels), pred_probs, filter_by=filter_by,
-                                        n_jobs=1), dtype=bool)
+    labels, pred_probs = np.asarray(labels), np.asarray(pred_probs)
+    if labels.ndim != 1 or pred_probs.ndim != 2 or len(pred_probs) != len(labels):
+        raise ValueError(f"labels of shape {labels.shape} and pred_probs of shape "
+                         f"{pred_probs.shape} do not fit: give (N,) labels and (N, K) "
+                         "probabilities, one row per label")
+    return np.asarray(find_label_issues(labels, pred_probs, filter_by=filter_by, n_jobs=1),
+                      dtype=bool)
 
 
 def detection_scores(flagged: ArrayLike, is_error: ArrayLike) -> dict[str, float]:
@@ -201,6 +226,9 @@ def detection_scores(flagged: ArrayLike, is_error: ArrayLike) -> dict[str, float
         ``recall`` (share of errors flagged; NaN when there is no error), ``f1`` (their
         harmonic mean; 0 when both are 0, NaN when either is NaN), ``n_flagged``,
         ``n_errors``, ``n_true_positive``.
+
+    Raises:
+        ValueError: ``flagged`` and ``is_error`` are not 1-D masks of the same length.
     """
     flagged, is_error = np.asarray(flagged, dtype=bool), np.asarray(is_error, dtype=bool)
     if flagged.shape != is_error.shape or flagged.ndim != 1:
@@ -222,6 +250,10 @@ def detect_unlearn_scenario(config: DetectUnlearnConfig, seed: int) -> list[dict
 
     Returns:
         Tidy rows, see the module docstring.
+
+    Raises:
+        ValueError: ``seed`` is not a scenario id of ``config``
+            (:meth:`DetectUnlearnConfig.scenario`).
     """
     pct, replicate = config.scenario(seed)
     size, split = config.model_size, config.split()
@@ -280,10 +312,17 @@ def summarize_detection(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.
 
     Returns:
         One row per ``(error_pct, method, metric)``: ``mean``, ``std``, ``n``.
+
+    Raises:
+        ValueError: ``rows`` is empty; it lacks one of the columns ``error_pct, method,
+            metric, value`` (names them).
     """
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     if frame.empty:
         raise ValueError("rows is empty: run the experiment first (run_detect_unlearn)")
+    missing = [c for c in ("error_pct", "method", "metric", "value") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"rows lack the column(s) {missing}: pass the rows of run_detect_unlearn")
     grouped = frame.groupby(["error_pct", "method", "metric"], sort=False)["value"]
     return grouped.agg(mean="mean", std="std", n="count").reset_index()
 
@@ -292,5 +331,9 @@ def run_detect_unlearn(config: DetectUnlearnConfig, **options: Any) -> pd.DataFr
     """Detect, then unlearn: run the missing scenarios (one torch thread each), return all rows
     (``<results_dir>/detect_unlearn/<hash>/scenario-<id>.parquet``); ``options`` as for
     :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`.
+
+    Raises:
+        DatasetNotFoundError, ValueError: as
+            :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`.
     """
     return run_supply_chain(detect_unlearn_scenario, config, **options)

@@ -216,6 +216,11 @@ def authors_injection_headlines(labels: np.ndarray, *, fraction: float = 0.1,
         ``authors_unchanged_pct`` on ``labels`` and ``authors_unchanged_balanced_pct`` on
         balanced labels (``0, 1, 2, 0, ...``; 7/24 = 29.2 % in expectation), both in % of the
         chosen rows, and ``late_share_pct``, the share of label 2 ("late") in ``labels``.
+
+    Raises:
+        ValueError: as :func:`~assd_repro.label_errors.inject_label_errors` (``fraction`` not in
+            (0, 1) or selecting no row, labels outside 0..2 or not whole numbers, a ``seed``
+            that is not an int).
     """
     balanced = np.arange(len(labels)) % 3
     numbers = {}

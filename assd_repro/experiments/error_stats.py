@@ -69,6 +69,10 @@ def cell_statistics(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.Data
         ``ddof=1``; percent) for each method present, ``gain_mean`` (mean of ASSD minus
         baseline, percentage points), ``p_ttest_ind`` (the authors' test) and
         ``p_ttest_rel`` (paired by replicate), both of ASSD vs baseline.
+
+    Raises:
+        ValueError: ``rows`` is empty; it lacks one of the columns ``model_size, error_pct,
+            split, replicate, method, value`` (names them).
     """
     wide = _wide(_frame(rows))
     methods = [m for m in METHODS if m in wide.columns]
@@ -100,8 +104,16 @@ def compare_table4_with_paper(stats_frame: pd.DataFrame) -> pd.DataFrame:
         (ours - paper, percentage points; the paper's "unlearn" is our ``assd``),
         ``gain_ours`` and ``gain_paper`` (ASSD minus baseline means), ``p_ours`` (ttest_ind),
         ``p_paired_ours`` (ttest_rel) and ``p_paper`` (as printed: ``"<0.05"`` or a number).
+
+    Raises:
+        ValueError: ``stats_frame`` lacks one of the columns ``model_size, split, error_pct,
+            n_scenarios`` (names them: pass the output of :func:`cell_statistics`).
     """
     keys = ["model_size", "split", "error_pct"]
+    missing = [c for c in [*keys, "n_scenarios"] if c not in stats_frame.columns]
+    if missing:
+        raise ValueError(f"stats_frame lacks the column(s) {missing}: pass the output of "
+                         "cell_statistics(rows)")
     paper = paper_table("error_unlearning")
     paper = paper.rename(columns={c: f"paper:{c}" for c in paper.columns if c not in keys})
     ours = stats_frame.copy()
@@ -131,8 +143,14 @@ def scenario_gains(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataF
         method, ``{m}_gain`` (percentage points over the baseline) for the other methods,
         ``n_eval`` and ``assd_extra_correct`` (additional correct classifications of ASSD
         over the baseline, Fig. 4's unit: ``gain * n_eval / 100``, rounded).
+
+    Raises:
+        ValueError: as :func:`cell_statistics`, and ``rows`` lacks the column ``n_eval``.
     """
     frame = _frame(rows)
+    if "n_eval" not in frame.columns:
+        raise ValueError("rows lack the column 'n_eval' (rows evaluated per scenario): pass "
+                         "the rows of run_error_unlearning")
     wide = _wide(frame)
     n_eval = frame.groupby([*_CELL, "replicate"], sort=False)["n_eval"].first()
     out = wide.copy()

@@ -91,6 +91,13 @@ class ErrorUnlearningConfig(SupplyChainConfig):
     about a second after the imports), ``book`` (3 sizes x 6 error rates x 3 replicates,
     40,000 synthetic rows, 25 epochs; about 5.5 CPU minutes on one core, 5x250 taking three
     quarters), ``paper`` (3 x 6 x 100 on the real file: 1,800 scenarios, for a cluster).
+
+    Raises:
+        ValueError: (:meth:`validate`, at construction) ``model_sizes`` is empty, repeats a
+            size, or holds one that is not ``"LAYERSxWIDTH"`` or has no entry in
+            ``hyperparameters``; ``error_pcts`` is empty, repeats a value or holds one that is
+            not a float in (0, 50); then the checks of
+            :class:`~assd_repro.experiments.supply_chain_pipeline.SupplyChainConfig`.
     """
 
     EXPERIMENT: ClassVar[str] = "error_unlearning"
@@ -138,7 +145,11 @@ class ErrorUnlearningConfig(SupplyChainConfig):
         return tuple((size, pct) for pct in self.error_pcts for size in self.model_sizes)
 
     def scenario(self, scenario_id: int) -> ErrorScenario:
-        """The ``(model_size, error_pct, replicate)`` of a scenario id."""
+        """The ``(model_size, error_pct, replicate)`` of a scenario id.
+
+        Raises:
+            ValueError: ``scenario_id`` is outside ``0..len(cells()) * n_scenarios - 1``.
+        """
         cells = self.cells()
         if not 0 <= scenario_id < len(cells) * self.n_scenarios:
             raise ValueError(f"scenario id {scenario_id} outside 0..{len(cells) * self.n_scenarios - 1}")
@@ -163,6 +174,10 @@ def error_unlearning_scenario(config: ErrorUnlearningConfig, seed: int) -> list[
 
     Returns:
         8 tidy rows (4 methods x 2 splits), see the module docstring.
+
+    Raises:
+        ValueError: ``seed`` is not a scenario id of ``config``
+            (:meth:`ErrorUnlearningConfig.scenario`).
     """
     size, pct, replicate = config.scenario(seed)
     split = config.split()
@@ -206,6 +221,10 @@ def run_error_unlearning(config: ErrorUnlearningConfig, **options: Any) -> pd.Da
     ``options`` (``results_dir``, ``workers``, ``scheduler``, ``progress``) are those of
     :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`; the results go to
     ``<results_dir>/error_unlearning/<hash>/scenario-<id>.parquet``.
+
+    Raises:
+        DatasetNotFoundError, ValueError: as
+            :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`.
     """
     return run_supply_chain(error_unlearning_scenario, config, **options)
 
@@ -232,6 +251,11 @@ def tune_hyperparameters(config: SupplyChainConfig, n_trials: int = 20, seed: in
 
     Returns:
         One row per size: ``model_size, lr, weight_decay, val_accuracy, n_trials``.
+
+    Raises:
+        ValueError: ``validation_fraction`` is not in (0, 1); ``n_trials`` < 1 (both before the
+            data are loaded); a size that is not ``"LAYERSxWIDTH"`` (when its first trial
+            builds the model).
     """
     import optuna
 

@@ -91,6 +91,14 @@ class ImageSetup:
             MultiStep gamma 0.2).
         batch_size: training and importance batch size (the SSD scripts use 64 for both).
         train_seed: seed of the baseline's initialisation and training.
+
+    Raises:
+        ValueError: ``model`` is not ``"resnet18"`` or ``"vit"``; ``width``, ``epochs`` or
+            ``batch_size`` < 1; ``max_per_class`` neither None nor >= 1. The other fields are
+            checked where they are used: ``dataset`` by
+            :func:`~assd_repro.data.load_image_dataset`, ``lr`` and ``milestones`` by
+            :class:`~assd_repro.training.TrainRecipe`, ``vit_preset`` by
+            :class:`~assd_repro.models.ModelSpec`.
     """
 
     dataset: str = "mnist_sample"
@@ -125,7 +133,12 @@ class ImageSetup:
 
 def paper_resnet18_setup(dataset: str) -> ImageSetup:
     """The paper's ResNet18 on ``dataset``: width 64, batch 64, the SSD schedule of that data set
-    (book: Method, "Image benchmarks"; Pins uses CIFAR-100's, as the SSD configuration does)."""
+    (book: Method, "Image benchmarks"; Pins uses CIFAR-100's, as the SSD configuration does).
+
+    Raises:
+        ValueError: ``dataset`` is not ``"cifar100"``, ``"cifar20"``, ``"cifar10"`` or
+            ``"pins"``.
+    """
     schedules = {"cifar100": CIFAR100_SCHEDULE, "cifar20": CIFAR20_SCHEDULE,
                  "cifar10": CIFAR10_SCHEDULE, "pins": CIFAR100_SCHEDULE}
     if dataset not in schedules:
@@ -157,12 +170,22 @@ def _load_data_cached(dataset: str, data_root: str | None, max_per_class: int | 
 
 
 def load_data(setup: ImageSetup) -> ImageData:
-    """The data set of ``setup`` (kept in memory per process: several tasks share it)."""
+    """The data set of ``setup`` (kept in memory per process: several tasks share it).
+
+    Raises:
+        ValueError, DatasetNotFoundError: as :func:`~assd_repro.data.load_image_dataset`.
+    """
     return _load_data_cached(**setup.data_settings())
 
 
 def make_task(data: ImageData, kind: TaskKind, target: str | int | float, seed: int = 0) -> ForgetTask:
-    """Forget task: ``fullclass`` / ``subclass`` take a class name, ``random`` a count or share."""
+    """Forget task: ``fullclass`` / ``subclass`` take a class name, ``random`` a count or share.
+
+    Raises:
+        ValueError: ``kind`` is not ``"fullclass"``, ``"subclass"`` or ``"random"``; then as
+            :func:`~assd_repro.data.fullclass`, :func:`~assd_repro.data.subclass` or
+            :func:`~assd_repro.data.random_forget` (unknown class, bad count, empty split).
+    """
     if kind == "fullclass":
         return fullclass(data, target)
     if kind == "subclass":
@@ -173,7 +196,12 @@ def make_task(data: ImageData, kind: TaskKind, target: str | int | float, seed: 
 
 
 def model_spec(setup: ImageSetup, n_classes: int, in_channels: int) -> ModelSpec:
-    """The :class:`~assd_repro.models.ModelSpec` of ``setup``'s model."""
+    """The :class:`~assd_repro.models.ModelSpec` of ``setup``'s model.
+
+    Raises:
+        ValueError: as :class:`~assd_repro.models.ModelSpec` (``n_classes`` or ``in_channels``
+            not a positive ``int``, an unknown ``vit_preset``).
+    """
     if setup.model == "resnet18":
         return ModelSpec.resnet18(n_classes, width=setup.width, in_channels=in_channels)
     side = setup.image_size
@@ -218,14 +246,24 @@ def _fit(setup: ImageSetup, task: ForgetTask, data: Dataset, seed: int, progress
 
 def baseline_model(setup: ImageSetup, task: ForgetTask, cache: ArtifactCache,
                    *, progress: bool = False) -> nn.Module:
-    """The model trained on all of D (cached; shared by every task with the same targets)."""
+    """The model trained on all of D (cached; shared by every task with the same targets).
+
+    Raises:
+        ValueError: as :func:`model_spec` and :func:`~assd_repro.training.train` (labels that
+            do not fit the model, a bad recipe from ``setup``).
+        FloatingPointError: the training loss became NaN or infinite.
+    """
     settings = _train_settings(setup, task, "full")
     return cache.model(settings, lambda: _fit(setup, task, task.full_train, setup.train_seed, progress))
 
 
 def retrained_model(setup: ImageSetup, task: ForgetTask, cache: ArtifactCache, *, seed: int = 0,
                     progress: bool = False) -> nn.Module:
-    """A model trained from scratch on Dr only (every parameter re-initialised; cached)."""
+    """A model trained from scratch on Dr only (every parameter re-initialised; cached).
+
+    Raises:
+        ValueError, FloatingPointError: as :func:`baseline_model`.
+    """
     settings = {**_train_settings(setup, task, "retain"), "seed": seed}
     return cache.model(settings, lambda: _fit(setup, task, task.retain_train, seed, progress))
 
@@ -253,6 +291,11 @@ def evaluate(model: nn.Module, task: ForgetTask, *, batch_size: int = 256) -> di
     Full-class and sub-class: Dr and Df on the test images of retained / forgotten classes;
     random: Dr on the whole test set, Df on the forgotten training samples. MIA: attacker
     trained on retain-train (members) vs test (non-members), applied to the forget-train set.
+
+    Raises:
+        ValueError: as :func:`assd_core.accuracy` and :func:`assd_core.entropy_mia`: a set of
+            the task is empty, or its labels do not fit the model's outputs; ``batch_size`` < 1
+            (torch's ``DataLoader``).
     """
     def load(ds: Dataset) -> DataLoader:
         return DataLoader(ds, batch_size=batch_size)
@@ -304,6 +347,10 @@ class DampeningTask:
         Returns:
             ``Dr``, ``Df``, ``MIA`` (percent) and ``fraction_selected`` (share of parameter
             elements dampened, in [0, 1]).
+
+        Raises:
+            ValueError: ``alpha`` or ``lam`` is not a finite number >= 0 (:func:`assd_core.dampen`);
+                the baseline ``model`` is never changed.
         """
         model = copy.deepcopy(self.model)
         report = dampen(model, self.full_importances, self.forget_importances, alpha=alpha,
@@ -324,6 +371,10 @@ def prepare_dampening_task(setup: ImageSetup, kind: TaskKind, target: str | int 
             nowhere).
         task_seed: seed of a random forget set (unused for class tasks).
         progress: show the baseline's training progress.
+
+    Raises:
+        ValueError: as :func:`make_task` (``kind``, ``target``) and :func:`load_data`; then
+            the training's checks.
     """
     task = make_task(load_data(setup), kind, target, seed=task_seed)
     model = baseline_model(setup, task, cache, progress=progress)

@@ -89,6 +89,9 @@ def objective_value(objective: str, metrics: Mapping[str, float]) -> float:
 
     These targets suit full-class tasks only: on sub-class or random tasks the retrained
     model's Df and MIA are not near 0, and pushing them lower is the Streisand effect.
+
+    Raises:
+        ValueError: ``objective`` is not one of :data:`OBJECTIVES`.
     """
     if objective == "dr_minus_df_mia":
         return float(metrics["Dr"] - (metrics["Df"] + metrics["MIA"]) / 2)
@@ -124,6 +127,15 @@ class LambdaStudyConfig(ExperimentConfig):
             results folder.
         seeds: unused; the study is one scenario whose randomness is ``sampler_seed`` and
             ``setup.train_seed``.
+
+    Raises:
+        ValueError: (:meth:`validate`, at construction) ``setup`` is not an
+            :class:`ImageSetup` (or a dict of its fields); ``n_trials`` is not a whole number
+            >= 1; ``alpha_range`` or ``lam_range`` is not two finite numbers
+            ``0 < low < high``; ``objective`` is not one of :data:`OBJECTIVES`;
+            ``sampler_seed`` is not a whole number >= 0; ``forget_class`` is not a non-empty
+            class name or an index; ``storage`` is neither None nor a non-empty string. Also
+            :class:`ExperimentConfig`'s checks (profile, seeds).
     """
 
     EXPERIMENT: ClassVar[str] = "lambda_study"
@@ -304,6 +316,11 @@ def run_lambda_study(
 
     Returns:
         A :class:`LambdaStudyResult`; its tables are also written (atomically) to the folder.
+
+    Raises:
+        ValueError: ``threads`` is not a whole number >= 1 (before any file is written);
+            ``config.forget_class`` names no class of the data (:func:`~assd_repro.data.fullclass`);
+            then the data loader's and the training's checks.
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads={threads!r} must be >= 1")

@@ -125,7 +125,13 @@ def dataco_path_from_env() -> str:
 
 
 def check_data_settings(protocol: str, data_path: str | None, n_rows: int, data_seed: int) -> None:
-    """Raise ValueError naming a bad protocol, row count or seed (the path is checked on load)."""
+    """Raise ValueError naming a bad protocol, row count or seed (the path is checked on load).
+
+    Raises:
+        ValueError: ``protocol`` is not ``"paper"`` or ``"leak_free"``; ``data_path`` is
+            neither a string nor None; ``n_rows`` is not a whole number >= 1000 (synthetic data
+            only); ``data_seed`` is not a whole number >= 0.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol={protocol!r} is unknown; use one of {', '.join(PROTOCOLS)}")
     if data_path is not None and not isinstance(data_path, str):
@@ -145,6 +151,11 @@ def load_split(protocol: str, data_path: str | None, n_rows: int, data_seed: int
             ``"leak_free"``.
         data_path: the real DataCo CSV; ``None``: ``make_dataco_like(n_rows, data_seed)``.
         n_rows, data_seed: size and seed of the synthetic table (ignored with a path).
+
+    Raises:
+        ValueError: as :func:`check_data_settings` (before anything is read); then as
+            :func:`~assd_repro.data.load_dataco` and :func:`~assd_repro.data.paper_protocol`.
+        FileNotFoundError: ``data_path`` names no file.
     """
     check_data_settings(protocol, data_path, n_rows, data_seed)
     table = load_dataco(data_path) if data_path is not None else make_dataco_like(n_rows, data_seed)
@@ -159,7 +170,14 @@ def batch_loader(x: Tensor, y: Tensor, batch_size: int, *, shuffle: bool = False
 
     Args:
         x: ``(N, n_features)`` float32; y: ``(N,)`` int64.
+
+    Raises:
+        ValueError: ``x`` and ``y`` have different numbers of rows; ``batch_size`` is not a
+            positive integer (torch's ``BatchSampler``).
     """
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)} labels; give one label per "
+                         "row")
     dataset = TensorDataset(x, y)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -212,6 +230,11 @@ def make_error_split(split: DataCoSplit, error_pct: float, seed: int, mode: str 
         error_pct: share of wrong labels in percent, in (0, 50).
         seed: seed of the choice (same seed, same rows and labels).
         mode: ``"flip"`` or ``"authors"``, see :func:`~assd_repro.label_errors.inject_label_errors`.
+
+    Raises:
+        ValueError: ``error_pct`` is not in (0, 50); then as
+            :func:`~assd_repro.label_errors.inject_label_errors` (``seed``, ``mode``, an error
+            rate that selects no row).
     """
     if not 0 < error_pct < 50:
         raise ValueError(f"error_pct={error_pct!r} must lie in (0, 50) percent")
@@ -242,6 +265,12 @@ def train_mlp(x: Tensor, y: Tensor, size: str, recipe: TrainRecipe, *, init_seed
     The authors start every model of a run from the same initial weights (one ``MODEL_base``
     deep-copied), so baseline and retrain differ only in their data. ``train_seed`` orders the
     batches when ``recipe.shuffle``.
+
+    Raises:
+        ValueError: ``size`` is not ``"LAYERSxWIDTH"`` (:func:`~assd_repro.models.mlp_size`);
+            ``x`` and ``y`` have different numbers of rows (:func:`batch_loader`); then as
+            :func:`~assd_repro.training.train` (no rows, labels outside 0..2).
+        FloatingPointError: the training loss became NaN or infinite.
     """
     spec = ModelSpec.mlp(x.shape[1], N_CLASSES, size=size)
     with torch.random.fork_rng(devices=[]):
@@ -253,7 +282,12 @@ def train_mlp(x: Tensor, y: Tensor, size: str, recipe: TrainRecipe, *, init_seed
 
 
 def evaluate_accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """Accuracy in percent of ``model`` on ``(x, y)`` (eval mode, one batch)."""
+    """Accuracy in percent of ``model`` on ``(x, y)`` (eval mode, one batch).
+
+    Raises:
+        ValueError: as :func:`assd_core.accuracy`: no row; labels of another shape or dtype,
+            or out of ``[0, n_classes)``.
+    """
     return accuracy(model, [(x, y)])
 
 
@@ -273,6 +307,11 @@ def assd_from_rows(model: nn.Module, retain: tuple[Tensor, Tensor], forget: tupl
     both at ``batch_size`` (the authors' 1024, the training batch size), ``|D| = n_total``.
 
     Run it on a copy with :func:`assd_repro.baselines.unlearned_copy`.
+
+    Raises:
+        ValueError: ``retain`` or ``forget`` pairs rows and labels of different lengths
+            (:func:`batch_loader`); then as :func:`assd_core.assd_unlearn` (not
+            ``0 < len(forget) < n_total``, bad labels), all before ``model`` is changed.
     """
     full = compute_importances(model, batch_loader(*retain, batch_size))
     return assd_unlearn(model, batch_loader(*forget, batch_size), full,
@@ -283,8 +322,8 @@ def normalise_hyperparameters(value: Any) -> tuple[tuple[str, float, float], ...
     """``{size: (lr, wd)}`` or ``[(size, lr, wd), ...]`` -> sorted tuple of triples.
 
     Raises:
-        ValueError: a bad size string, or a learning rate / weight decay that is not a positive
-            finite number (weight decay may be 0).
+        ValueError: a bad size string (:func:`~assd_repro.models.mlp_size`), or a learning rate
+            / weight decay that is not a positive finite number (weight decay may be 0).
     """
     items = value.items() if isinstance(value, Mapping) else [(t[0], t[1:]) for t in value]
     out = []
@@ -329,6 +368,14 @@ class SupplyChainConfig(ExperimentConfig):
         error_mode: ``"flip"`` (every chosen label changes) or ``"authors"`` (sequential ifs).
         init_seed: seed of the initial weights, shared by every model of every scenario as in
             the authors' notebook; ``None``: each replicate seeds its own initialisation.
+
+    Raises:
+        ValueError: (at construction) ``hyperparameters`` as :func:`normalise_hyperparameters`;
+            ``n_scenarios``, ``epochs`` or ``batch_size`` is not a whole number >= 1; the data
+            settings as :func:`check_data_settings`; ``shuffle`` is not a bool; ``error_mode``
+            is not ``"flip"`` or ``"authors"``; ``init_seed`` is neither None nor a whole
+            number >= 0; a seed is not a scenario id ``0..len(cells()) * n_scenarios - 1``.
+            Also the subclass's checks and :class:`ExperimentConfig`'s (profile, seeds).
     """
 
     EXPERIMENT: ClassVar[str] = "supply_chain"
@@ -397,7 +444,11 @@ class SupplyChainConfig(ExperimentConfig):
                              "in (0, 50) percent, e.g. 1.0 for 1% wrong labels")
 
     def lr_wd(self, size: str) -> tuple[float, float]:
-        """``(lr, weight_decay)`` of ``size``."""
+        """``(lr, weight_decay)`` of ``size``.
+
+        Raises:
+            ValueError: ``size`` has no entry in ``hyperparameters``.
+        """
         for name, lr, wd in self.hyperparameters:
             if name == size:
                 return lr, wd
@@ -405,7 +456,11 @@ class SupplyChainConfig(ExperimentConfig):
                          "to hyperparameters (tune_hyperparameters finds them)")
 
     def recipe(self, size: str) -> TrainRecipe:
-        """The supply-chain training recipe of ``size``."""
+        """The supply-chain training recipe of ``size``.
+
+        Raises:
+            ValueError: as :meth:`lr_wd`.
+        """
         lr, wd = self.lr_wd(size)
         return supply_chain_recipe(lr, wd, self.epochs, batch_size=self.batch_size,
                                    shuffle=self.shuffle)
@@ -415,7 +470,11 @@ class SupplyChainConfig(ExperimentConfig):
         return load_split(self.protocol, self.data_path, self.n_rows, self.data_seed)
 
     def check_data_file(self) -> None:
-        """Raise a clear FileNotFoundError now if ``data_path`` names no file."""
+        """Raise a clear FileNotFoundError now if ``data_path`` names no file.
+
+        Raises:
+            DatasetNotFoundError: (a ``FileNotFoundError``) ``data_path`` names no file.
+        """
         if self.data_path is not None and not Path(self.data_path).expanduser().is_file():
             raise DatasetNotFoundError("dataco", [Path(self.data_path)],
                                        f"Download {DATACO_FILENAME} from Mendeley Data, DOI "
@@ -453,6 +512,10 @@ def run_supply_chain(
     Returns:
         The tidy rows (the experiment module's docstring) with the runner's ``experiment``,
         ``config_hash``, ``scenario`` and ``wall_s`` columns, in scenario order.
+
+    Raises:
+        DatasetNotFoundError: ``config.data_path`` names no file (before any scenario runs).
+        ValueError: ``workers`` out of range, as :func:`~assd_repro.experiments.run_scenarios`.
     """
     config.check_data_file()
     return run_scenarios(scenario, config, results_dir=results_dir, workers=workers,

@@ -16,6 +16,15 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def check_positive(**values: int) -> None:
+    """Raise ValueError unless every value is a positive Python ``int``.
+
+    Args:
+        **values: name -> value; the first bad one is named in the message.
+
+    Raises:
+        ValueError: a value is not an ``int`` (floats, bools and numpy integers are refused)
+            or is < 1: ``"width=0 must be a positive integer"``.
+    """
     for name, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise ValueError(f"{name}={value!r} must be a positive integer")

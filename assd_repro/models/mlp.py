@@ -16,6 +16,10 @@ class SupplyChainMLP(nn.Module):
     head ``head``. Input ``(N, n_features)``, output logits ``(N, n_classes)``.
 
     In training mode BatchNorm needs batches of at least 2 rows.
+
+    Raises:
+        ValueError: ``n_features``, ``n_classes``, ``n_layers`` or ``width`` is not a positive
+            ``int`` (:func:`~assd_repro.models.common.check_positive`; names the first).
     """
 
     def __init__(self, n_features: int, n_classes: int = 3, *, n_layers: int, width: int) -> None:
@@ -35,7 +39,11 @@ class SupplyChainMLP(nn.Module):
 def supply_chain_mlp(
     n_features: int, n_classes: int = 3, *, n_layers: int, width: int
 ) -> SupplyChainMLP:
-    """The paper's supply-chain MLP; sizes "2x50", "3x100", "5x250" via :func:`mlp_size`."""
+    """The paper's supply-chain MLP; sizes "2x50", "3x100", "5x250" via :func:`mlp_size`.
+
+    Raises:
+        ValueError: as :class:`SupplyChainMLP` (a size that is not a positive ``int``).
+    """
     return SupplyChainMLP(n_features, n_classes, n_layers=n_layers, width=width)
 
 

@@ -19,10 +19,15 @@ class BasicBlock(nn.Module):
     """Two 3x3 conv -> BatchNorm layers with an identity (or 1x1 conv + BN) shortcut.
 
     Maps ``(N, in_planes, H, W)`` to ``(N, planes, H / stride, W / stride)``.
+
+    Raises:
+        ValueError: ``in_planes``, ``planes`` or ``stride`` is not a positive ``int``
+            (:func:`~assd_repro.models.common.check_positive`).
     """
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
+        check_positive(in_planes=in_planes, planes=planes, stride=stride)
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
@@ -46,6 +51,10 @@ class ResNet18Cifar(nn.Module):
     :class:`BasicBlock` each, strides 1, 2, 2, 2), ``pool`` (global average pool) and the linear
     head ``fc``. Input ``(N, in_channels, H, W)``, output logits ``(N, n_classes)``; any
     ``H, W >= 8`` works thanks to the adaptive pool.
+
+    Raises:
+        ValueError: ``n_classes``, ``width`` or ``in_channels`` is not a positive ``int``
+            (:func:`~assd_repro.models.common.check_positive`; names the first).
     """
 
     def __init__(self, n_classes: int, *, width: int = 64, in_channels: int = 3) -> None:
@@ -81,5 +90,8 @@ def resnet18_cifar(n_classes: int, *, width: int = 64, in_channels: int = 3) -> 
         width: channels of the first stage; stages have ``width * (1, 2, 4, 8)``. The paper uses
             64; :data:`CPU_RESNET_WIDTH` (16) keeps CPU experiments affordable.
         in_channels: image channels (3 for RGB, 1 for MNIST-like data).
+
+    Raises:
+        ValueError: as :class:`ResNet18Cifar` (a size that is not a positive ``int``).
     """
     return ResNet18Cifar(n_classes, width=width, in_channels=in_channels)

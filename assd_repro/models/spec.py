@@ -53,6 +53,12 @@ class ModelSpec:
         options: keyword arguments of the builder (JSON scalars); pass a dict, it is stored as
             sorted ``(name, value)`` pairs so the spec is hashable. Unknown names raise
             ``ValueError`` at construction.
+
+    Raises:
+        ValueError: ``n_classes`` is not a positive ``int``; ``kind`` is not ``"resnet18"``,
+            ``"vit"`` or ``"mlp"``; option ``preset`` of a ViT is not ``"tiny_cifar"``,
+            ``"b16"`` or None; an option the builder does not accept (names it and lists the
+            accepted ones). Option values are checked by the builder, in :func:`build_model`.
     """
 
     kind: ModelKind
@@ -84,12 +90,21 @@ class ModelSpec:
     @classmethod
     def resnet18(cls, n_classes: int, *, width: int = CPU_RESNET_WIDTH, in_channels: int = 3
                  ) -> ModelSpec:
-        """Spec of :func:`resnet18_cifar` (default width: the CPU width)."""
+        """Spec of :func:`resnet18_cifar` (default width: the CPU width).
+
+        Raises:
+            ValueError: as the class (``n_classes`` not a positive ``int``).
+        """
         return cls("resnet18", n_classes, {"width": width, "in_channels": in_channels})
 
     @classmethod
     def mlp(cls, n_features: int, n_classes: int = 3, *, size: str = "3x100") -> ModelSpec:
-        """Spec of :func:`supply_chain_mlp` with a paper size string such as ``"5x250"``."""
+        """Spec of :func:`supply_chain_mlp` with a paper size string such as ``"5x250"``.
+
+        Raises:
+            ValueError: ``size`` is not ``"LAYERSxWIDTH"`` with positive integers
+                (:func:`mlp_size`); ``n_classes`` not a positive ``int``.
+        """
         n_layers, width = mlp_size(size)
         return cls("mlp", n_classes, {"n_features": n_features, "n_layers": n_layers,
                                       "width": width})
@@ -97,7 +112,12 @@ class ModelSpec:
     @classmethod
     def vit(cls, n_classes: int, *, preset: str | None = "tiny_cifar", **options: Any) -> ModelSpec:
         """Spec of a ViT preset (``"tiny_cifar"``, ``"b16"``) or, with ``preset=None``, of
-        :func:`vit` with ``options``."""
+        :func:`vit` with ``options``.
+
+        Raises:
+            ValueError: as the class: an unknown ``preset`` or option, ``n_classes`` not a
+                positive ``int``.
+        """
         extra = {} if preset is None else {"preset": preset}
         return cls("vit", n_classes, {**extra, **options})
 
@@ -113,7 +133,12 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
-        """Rebuild a spec from :meth:`to_dict` output."""
+        """Rebuild a spec from :meth:`to_dict` output.
+
+        Raises:
+            ValueError: ``data`` lacks ``kind`` or ``n_classes`` or has other keys than
+                ``kind``, ``n_classes``, ``options``; then as the class.
+        """
         unknown = set(data) - {"kind", "n_classes", "options"}
         if unknown or "kind" not in data or "n_classes" not in data:
             raise ValueError(
@@ -123,7 +148,18 @@ class ModelSpec:
 
 
 def build_model(spec: ModelSpec) -> nn.Module:
-    """Build a freshly initialised model from ``spec`` (uses the global torch RNG)."""
+    """Build a freshly initialised model from ``spec`` (uses the global torch RNG).
+
+    Raises:
+        ValueError: ``spec`` is not a :class:`ModelSpec` (a dict such as a checkpoint's
+            ``config["model"]`` is refused: pass ``ModelSpec.from_dict(spec)``); the builder's
+            own checks of the option values (:func:`resnet18_cifar`, :func:`vit`,
+            :func:`supply_chain_mlp`).
+        FileNotFoundError: a ViT's ``pretrained_path`` names no file.
+    """
+    if not isinstance(spec, ModelSpec):
+        raise ValueError(f"spec is a {type(spec).__name__}, not a ModelSpec; build one with "
+                         "ModelSpec(...) or, from a dict, ModelSpec.from_dict(spec)")
     kwargs = spec.kwargs
     builder = _builder(spec.kind, kwargs)
     kwargs.pop("preset", None)

@@ -8,6 +8,7 @@ The head is the top-level child ``head``; the SSD authors' "retrain" rule also r
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,11 @@ def vit(
             downloaded from a hub.
 
     Raises:
-        ValueError: for sizes that do not fit together.
+        ValueError: ``n_classes``, ``image_size``, ``patch_size``, ``embed_dim``, ``depth``,
+            ``num_heads`` or ``in_channels`` is not a positive ``int``; ``image_size`` is not
+            a multiple of ``patch_size``; ``embed_dim`` is not divisible by ``num_heads``;
+            ``mlp_ratio`` is not a finite number > 0; ``drop_path_rate`` is not in [0, 1).
+            Then as :func:`load_vit_weights` for ``pretrained_path``.
         FileNotFoundError: if ``pretrained_path`` is given but missing.
     """
     from timm.models.vision_transformer import VisionTransformer
@@ -64,6 +69,12 @@ def vit(
         raise ValueError(f"image_size={image_size} is not a multiple of patch_size={patch_size}")
     if embed_dim % num_heads:
         raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+    if not (isinstance(mlp_ratio, int | float) and math.isfinite(mlp_ratio) and mlp_ratio > 0):
+        raise ValueError(f"mlp_ratio={mlp_ratio!r} must be a finite number > 0 (the blocks' "
+                         "MLP width as a multiple of embed_dim; timm's default is 4.0)")
+    if not (isinstance(drop_path_rate, int | float) and 0 <= drop_path_rate < 1):
+        raise ValueError(f"drop_path_rate={drop_path_rate!r} must lie in [0, 1) (a probability "
+                         "of dropping a block; 0 disables stochastic depth)")
     if pretrained_path is not None and not Path(pretrained_path).is_file():
         raise FileNotFoundError(f"ViT weights file not found: {Path(pretrained_path)}")
     model = VisionTransformer(
@@ -79,7 +90,11 @@ def vit(
 def vit_tiny_cifar(n_classes: int, **overrides: Any) -> nn.Module:
     """CPU-sized ViT for 32x32 images: patch 4 (64 tokens + class token), width 96, depth 6,
     3 heads (about 0.68M parameters, trains about as fast as ResNet18 at width 16 on a CPU).
-    Keyword ``overrides`` go to :func:`vit`."""
+    Keyword ``overrides`` go to :func:`vit`.
+
+    Raises:
+        ValueError, FileNotFoundError: as :func:`vit`, for ``n_classes`` and the overrides.
+    """
     options: dict[str, Any] = dict(image_size=32, patch_size=4, embed_dim=96, depth=6, num_heads=3)
     return vit(n_classes, **{**options, **overrides})
 
@@ -94,6 +109,10 @@ def vit_b16(
     ``vit_base_patch16_224`` saved as ``.safetensors`` or ``.pth``/``.bin``); the head is
     replaced for ``n_classes`` and position embeddings are resampled when ``image_size`` differs
     from the checkpoint's.
+
+    Raises:
+        ValueError, FileNotFoundError: as :func:`vit` (and :func:`load_vit_weights` for
+            ``pretrained_path``).
     """
     options: dict[str, Any] = dict(patch_size=16, embed_dim=768, depth=12, num_heads=12)
     return vit(n_classes, image_size=image_size, pretrained_path=pretrained_path,
@@ -128,16 +147,24 @@ def load_vit_weights(model: nn.Module, path: str | Path) -> list[str]:
         Names of the checkpoint tensors that were dropped.
 
     Raises:
+        ValueError: ``model`` is not a timm VisionTransformer (it has no ``patch_embed`` and
+            ``pos_embed``; checked before the file is read); the file holds no state dict;
+            tensors other than the head's have other shapes than the model's (names up to 5);
+            the file lacks tensors of the model or has tensors the model lacks (names up to 5
+            of each). Every check runs before a weight is loaded: on an error ``model`` is
+            unchanged.
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is not a compatible timm ViT state dict (names the offending keys).
     """
     from timm.layers import resample_abs_pos_embed
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ViT weights file not found: {path}")
+    target = model.state_dict() if isinstance(model, nn.Module) else {}
+    if "pos_embed" not in target or not hasattr(model, "patch_embed"):
+        raise ValueError(f"model is a {type(model).__name__}, not a timm VisionTransformer (it "
+                         "has no patch_embed and pos_embed); build it with vit(...)")
     state = _read_state_dict(path)
-    target = model.state_dict()
     if "pos_embed" in state and state["pos_embed"].shape != target["pos_embed"].shape:
         prefix = 0 if getattr(model, "no_embed_class", False) else model.num_prefix_tokens
         old = state["pos_embed"].shape
@@ -161,12 +188,12 @@ def load_vit_weights(model: nn.Module, path: str | Path) -> list[str]:
             f"{path}: tensors {mismatched[:5]} do not fit the model's shapes (another patch size, "
             "width or channel count?); build the ViT with the checkpoint's architecture"
         )
-    result = model.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if k not in dropped]
-    if missing or result.unexpected_keys:
+    missing = [k for k in target if k not in state and k not in dropped]
+    unexpected = [k for k in state if k not in target]
+    if missing or unexpected:
         raise ValueError(
             f"{path} is not a timm ViT state dict for this model: missing {missing[:5]}, "
-            f"unexpected {result.unexpected_keys[:5]} (convert HF/torchvision weights to timm "
-            "names first)"
+            f"unexpected {unexpected[:5]} (convert HF/torchvision weights to timm names first)"
         )
+    model.load_state_dict(state, strict=False)  # strict but for the dropped head
     return dropped

@@ -77,6 +77,10 @@ def means_by_case(summary: pd.DataFrame) -> pd.DataFrame:
     Returns:
         One row per case ``(dataset, model, target)``, one column per ``(method, metric)``
         (e.g. ``means["assd"]["Df"]``); NaN where a method lacks a metric or was not timed.
+
+    Raises:
+        ValueError: ``summary`` lacks one of the columns ``dataset, model, target, method,
+            metric, mean`` (names them).
     """
     _require(summary, ["dataset", "model", "target", "method", "metric", "mean"], "summarize")
     data = summary.assign(target=summary["target"].astype(str))
@@ -105,6 +109,12 @@ def comparison_table(comparison: pd.DataFrame, *, metric: str | None = None,
         baseline, retrain, SSD, ASSD; columns ``ours (mean ± std)``, ``paper`` (mean ± std as
         transcribed) and ``difference`` (ours - paper, signed), per metric when ``metric`` is
         None.
+
+    Raises:
+        ValueError: ``comparison`` lacks one of the columns ``model, target, paper_class,
+            method, metric, mean, std, paper_mean, paper_std, difference`` (names them); a
+            metric shown (``metric``, or each of Dr, Df, MIA when None) has no row in it (an
+            empty comparison included; the message lists the metrics present).
     """
     _require(comparison, ["model", "target", "paper_class", "method", "metric", "mean", "std",
                           "paper_mean", "paper_std", "difference"], "compare_benchmark_with_paper")
@@ -156,6 +166,11 @@ def plot_methods(summary: pd.DataFrame, comparison: pd.DataFrame | None = None, 
     Returns:
         The figure; the bars show the mean over seeds, the error bars one standard deviation.
         A model without a target (the paper's Pins faces have no ViT) leaves its panel empty.
+
+    Raises:
+        ValueError: ``summary`` (or ``comparison``, when given) lacks a needed column (names
+            them); ``summary`` has no row of ``metrics`` (an empty summary included); a target
+            in ``targets`` is in no row of the summary (the message lists its targets).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -163,8 +178,15 @@ def plot_methods(summary: pd.DataFrame, comparison: pd.DataFrame | None = None, 
 
     _require(summary, ["model", "target", "method", "metric", "mean", "std"], "summarize")
     data = summary[summary["metric"].isin(metrics)].assign(target=lambda d: d["target"].astype(str))
+    if data.empty:
+        raise ValueError(f"summary has no row of the metrics {list(metrics)}; it has "
+                         f"{sorted(set(summary['metric'].astype(str)))}: pass summarize(rows)")
     models = _ordered(data["model"], tuple(MODEL_LABELS))
-    shown = list(targets) if targets is not None else _ordered(data["target"])
+    present = _ordered(data["target"])
+    shown = [str(t) for t in targets] if targets is not None else present
+    unknown = [t for t in shown if t not in present]
+    if unknown:
+        raise ValueError(f"targets {unknown} are not in the summary; its targets: {present}")
     methods = _ordered(data["method"], _METHOD_ORDER)
     paper = None
     if comparison is not None:
@@ -227,6 +249,9 @@ def cost_summary(summary: pd.DataFrame) -> pd.DataFrame:
         ``speedup`` (retrain / ASSD) and ``speedup_incl_pass`` (retrain / (ASSD + the pass)).
         Means weigh each target by its number of timed seeds; a time is NaN where every model
         came from the artefact cache (not timed), and so is every ratio that needs it.
+
+    Raises:
+        ValueError: ``summary`` lacks one of the columns ``model, method, metric, mean, n``.
     """
     _require(summary, ["model", "method", "metric", "mean", "n"], "summarize")
     timed = summary[summary["metric"].isin(["seconds", "importance_s"]) & (summary["n"] > 0)]
@@ -252,6 +277,9 @@ def plot_cost(summary: pd.DataFrame) -> Figure:
         A figure with a log-scaled seconds axis: per model the retrain bar (training on Dr),
         SSD and ASSD (per forget request) and the hatched one-off ``[]_D`` pass; a time that
         was not measured (model loaded from the cache) is marked "cached" instead of a bar.
+
+    Raises:
+        ValueError: as :func:`cost_summary`.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch

@@ -90,6 +90,10 @@ def plot_trials(trials: pd.DataFrame, *, assd_alpha: float | None = None,
 
     Returns:
         The figure (7 in wide, one row of panels).
+
+    Raises:
+        ValueError: ``trials`` lacks the column ``alpha``, ``lam`` or one of ``metrics``
+            (names them and lists the columns it has).
     """
     import matplotlib.pyplot as plt
 
@@ -132,11 +136,18 @@ def plot_param_importances(importances: pd.DataFrame) -> Figure:
 
     Returns:
         The figure: horizontal bars, one group per target.
+
+    Raises:
+        ValueError: ``importances`` lacks the column ``target``, ``param`` or ``importance``;
+            it has no row.
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     _require_columns(importances, "importances", ["target", "param", "importance"])
+    if importances.empty:
+        raise ValueError("importances has no row; pass LambdaStudyResult.importances of a study "
+                         "with trials")
     data = importances.assign(
         Parameter=importances["param"].map(lambda p: _PARAM_LABELS.get(p, p)),
         Target=importances["target"].map(lambda t: METRIC_LABELS.get(t, t)),
@@ -198,12 +209,24 @@ def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
 
     Returns:
         The figure (7 in wide, one panel per task, shared y axis 0-100 %).
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``task, kind, method, alpha, metric,
+            value`` or ``bounds`` one of ``task, alpha_low, alpha_high``; ``rows`` has no row;
+            a task has no SSD row (method ``"ssd"``) to draw.
     """
     import matplotlib.pyplot as plt
 
     _require_columns(rows, "rows", ["task", "kind", "method", "alpha", "metric", "value"])
     _require_columns(bounds, "bounds", ["task", "alpha_low", "alpha_high"])
     tasks = list(dict.fromkeys(rows["task"]))
+    if not tasks:
+        raise ValueError("rows has no row: run the plateau first (run_alpha_plateau)")
+    with_grid = set(rows.loc[rows["method"] == "ssd", "task"])
+    no_grid = [t for t in tasks if t not in with_grid]
+    if no_grid:
+        raise ValueError(f"rows hold no SSD row (method 'ssd') of the task(s) {no_grid}: pass "
+                         "the rows of run_alpha_plateau")
     fig, axes = plt.subplots(1, len(tasks), figsize=(7.0, 3.4), sharey=True,
                              layout="constrained", squeeze=False)
     limits = bounds.set_index("task")
@@ -266,6 +289,10 @@ def plateau_table(bounds: pd.DataFrame,
         One row per task: ``task, kind, alpha_low, alpha_high, width`` (high / low, a factor),
         ``assd_alpha, assd_in_bounds, assd_meets_criteria, paper_task, paper_low, paper_high,
         paper_width``; paper columns are NaN for kinds the paper states no plateau for.
+
+    Raises:
+        ValueError: ``bounds`` lacks one of the columns ``task, kind, alpha_low, alpha_high,
+            assd_alpha, assd_in_bounds, assd_meets_criteria``.
     """
     _require_columns(bounds, "bounds", ["task", "kind", "alpha_low", "alpha_high", "assd_alpha",
                                         "assd_in_bounds", "assd_meets_criteria"])
@@ -275,7 +302,7 @@ def plateau_table(bounds: pd.DataFrame,
                   "assd_meets_criteria"]].copy()
     out.insert(4, "width", out["alpha_high"] / out["alpha_low"])
     stated = pd.DataFrame([dict(paper.get(kind, empty)) for kind in out["kind"]],
-                          index=out.index)
+                          index=out.index, columns=list(empty))
     out = pd.concat([out, stated], axis=1)
     out["paper_width"] = out["paper_high"] / out["paper_low"]
     return out

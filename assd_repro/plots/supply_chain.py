@@ -119,6 +119,13 @@ def table4(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *, split: str
         scenarios, %); ``ASSD − baseline`` (mean gain, points) ``ours`` and ``paper``;
         ``ASSD ours − paper`` (points); ``p-value`` ``ttest_ind`` (ours, the authors' test),
         ``ttest_rel`` (ours, paired) and ``paper`` (as printed). Cells the paper lacks show "–".
+
+    Raises:
+        ValueError: ``stats`` lacks one of the columns ``model_size, error_pct, split,
+            baseline_mean, assd_mean, p_ttest_ind, p_ttest_rel``, or ``paper`` one of
+            ``model_size, split, error_pct, baseline_mean, unlearn_mean, p_value`` (names
+            them); ``split`` has no row in ``stats`` (lists the splits present); ``stats`` has
+            no row (``split=None``).
     """
     from assd_repro.paper import paper_table
 
@@ -128,6 +135,8 @@ def table4(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *, split: str
     _require(paper, ["model_size", "split", "error_pct", "baseline_mean", "unlearn_mean",
                      "p_value"], 'paper_table("error_unlearning")')
     ours = stats if split is None else _split(stats, split, "statistics")
+    if ours.empty:
+        raise ValueError("stats has no row: pass cell_statistics(rows) of a finished run")
     keyed = paper.assign(_key=paper["error_pct"].astype(float).round(4)).set_index(
         ["model_size", "split", "_key"])
     index, records = [], []
@@ -175,6 +184,10 @@ def plot_accuracy_by_error(stats: pd.DataFrame, *, split: str = "test",
     Returns:
         The figure: x the error rates (%, equally spaced, not to scale), y the accuracy (%),
         panels sharing y.
+
+    Raises:
+        ValueError: ``stats`` lacks the column ``model_size``, ``error_pct`` or ``split``;
+            ``split`` has no row (lists the splits present).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -257,6 +270,11 @@ def plot_gain_distribution(gains: pd.DataFrame, *, split: str = "test",
         method one point per scenario (accuracy minus the baseline's, percentage points), a
         black bar at their mean, a box when there are at least 8 scenarios, and a dashed zero
         line (no change).
+
+    Raises:
+        ValueError: ``gains`` lacks ``model_size``, ``error_pct``, ``split`` or a
+            ``{method}_gain`` column of ``methods``; ``split`` has no row; a size in ``sizes``
+            is not in the gains (lists those present).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -310,6 +328,10 @@ def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         replicates: ``detection`` (``true errors`` and ``flagged``, rows; ``precision`` and
         ``recall``, %), ``test accuracy (%)`` (``baseline``) and ``gain over baseline
         (points)``, one column per strategy (short names of :data:`DETECT_LABELS`).
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
+            value``; it has no row.
     """
     from assd_repro.experiments.detect_unlearn import summarize_detection
 
@@ -349,6 +371,10 @@ def plot_detection(rows: pd.DataFrame) -> Figure:
     Returns:
         Two panels: (a) precision, recall and F1 (%, mean ± std over replicates, points per
         replicate); (b) rows flagged against rows truly wrong (mean ± std).
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
+            value``; it holds no row of method ``"detection"``.
     """
     import matplotlib.pyplot as plt
 
@@ -404,12 +430,20 @@ def plot_strategy_gains(rows: pd.DataFrame,
     Returns:
         The figure: per error rate and strategy one point per replicate (points), a black bar
         at their mean and a dashed zero line.
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
+            value``; a strategy in ``strategies`` has no row (lists the methods present).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     data = _detect_frame(rows)
     shown = list(strategies) if strategies is not None else _detect_strategies(data)
+    unknown = [m for m in shown if m not in set(data["method"])]
+    if unknown:
+        raise ValueError(f"strategies {unknown} have no row; the rows hold the methods "
+                         f"{sorted(set(data['method']))}")
     gains = data[data["metric"] == "gain"]
     pcts = sorted(set(gains["error_pct"].astype(float)))
     colors = [DETECT_COLORS.get(m, "grey") for m in shown]

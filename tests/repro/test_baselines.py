@@ -76,6 +76,22 @@ def test_retrain_from_scratch_trains_on_retain_set_with_a_factory() -> None:
     assert all(torch.equal(a, b) for a, b in pairs)
 
 
+def test_retrain_from_scratch_refuses_a_model_instead_of_a_factory() -> None:
+    model = perturbed(build_model(MLP_SPEC))
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"spec_or_model_factory is a SupplyChainMLP; pass a "
+                                         r"ModelSpec or a zero-argument function"):
+        retrain_from_scratch(model, toy_data(), NO_TRAINING)  # type: ignore[arg-type]
+    assert_unchanged(model, before)
+    with pytest.raises(ValueError, match=r"spec_or_model_factory is a dict"):
+        retrain_from_scratch(MLP_SPEC.to_dict(), toy_data(), NO_TRAINING)  # type: ignore[arg-type]
+
+
+def test_retrain_from_scratch_refuses_a_factory_that_returns_no_model() -> None:
+    with pytest.raises(ValueError, match=r"the model factory returned a tuple, not an nn\.Module"):
+        retrain_from_scratch(lambda: (build_model(MLP_SPEC), None), toy_data(), NO_TRAINING)
+
+
 def test_reset_top_level_modules_resets_the_head_only() -> None:
     resnet = build_model(ModelSpec.resnet18(4, width=4))
     assert reset_top_level_modules(resnet) == ["fc"]
@@ -174,4 +190,24 @@ def test_unlearned_copy_leaves_the_model_untouched_when_the_method_raises(unlear
     before = snapshot(model)
     with pytest.raises(ValueError, match="alpha"):
         unlearned_copy(model, ssd_unlearn, forget, full, alpha=-1.0)
+    assert_unchanged(model, before)
+
+
+def test_unlearned_copy_refuses_swapped_arguments_before_the_copy(unlearning_setup) -> None:
+    model, retain, forget = unlearning_setup
+    full = compute_importances(model, retain)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"model is a function, not an nn\.Module"):
+        unlearned_copy(assd_unlearn, model, forget, full, n_total=90)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"unlearn is a SupplyChainMLP; pass the unlearning "
+                                         r"function itself"):
+        unlearned_copy(model, model, forget, full)  # type: ignore[arg-type]
+    assert_unchanged(model, before)
+
+
+def test_unlearned_copy_refuses_a_method_name_instead_of_a_function(unlearning_setup) -> None:
+    model, _, forget = unlearning_setup
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"unlearn is a str; pass the unlearning function"):
+        unlearned_copy(model, "assd", forget)  # type: ignore[arg-type]
     assert_unchanged(model, before)

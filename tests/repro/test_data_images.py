@@ -35,8 +35,10 @@ from assd_repro.data import (
     load_pins,
     make_loader,
     prepare_image_data,
+    resize_images,
     stratified_split_indices,
 )
+from assd_repro.data.containers import first_per_class_indices
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CIFAR10_JPEG = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
@@ -290,6 +292,28 @@ def test_image_folder_errors(tmp_path: Path) -> None:
         load_image_folder(top)
 
 
+@pytest.mark.parametrize(("options", "named"), [
+    ({"max_per_class": -1}, r"max_per_class=-1 must be a positive integer"),
+    ({"max_per_class": 0}, r"max_per_class=0 must be a positive integer"),
+    ({"load_size": 0}, r"load_size=0 must be a positive integer"),
+])
+def test_load_image_folder_refuses_counts_below_one_before_reading(tmp_path: Path, options: dict,
+                                                                    named: str) -> None:
+    # a missing folder: the ValueError comes first, before any path is looked at
+    with pytest.raises(ValueError, match=named):
+        load_image_folder(tmp_path / "nothing", **options)
+
+
+def test_load_cifar10_jpeg_refuses_a_fractional_max_per_class(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"max_per_class=2\.5 must be a positive integer"):
+        load_cifar10_jpeg(tmp_path, max_per_class=2.5)  # type: ignore[arg-type]
+
+
+def test_load_pins_refuses_a_zero_load_size_before_reading(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"load_size=0 must be a positive integer"):
+        load_pins(tmp_path, load_size=0)  # no Pins folder there: checked before the search
+
+
 def test_cifar10_jpeg_finds_archive_under_root(tmp_path: Path) -> None:
     top = write_split_tree(tmp_path / "src", {c: (2, 1) for c in CIFAR10_CLASSES}, size=32)
     (tmp_path / "cifar10").mkdir()
@@ -391,6 +415,54 @@ def test_image_dataset_validates_labels() -> None:
         ImageDataset(torch.zeros(2, 1, 2, 2), torch.tensor([0, 3]), ["a", "b"])
     with pytest.raises(ValueError, match="N, C, H, W"):
         ImageDataset(torch.zeros(2, 2, 2), torch.tensor([0, 1]), ["a", "b"])
+
+
+def test_image_dataset_refuses_a_resize_to_below_one() -> None:
+    with pytest.raises(ValueError, match=r"resize_to=0 must be a positive integer"):
+        ImageDataset(torch.zeros(2, 1, 2, 2), torch.tensor([0, 1]), ["a", "b"], resize_to=0)
+
+
+def _four_rows() -> ImageDataset:
+    return ImageDataset(torch.arange(16.0).view(4, 1, 2, 2), torch.tensor([0, 1, 0, 1]), ["a", "b"])
+
+
+def test_subset_refuses_a_bool_mask_of_another_length() -> None:
+    ds = _four_rows()
+    with pytest.raises(ValueError, match=r"a boolean mask of shape \(3,\) cannot select rows of "
+                                         r"a dataset of 4; it must have shape \(4,\)"):
+        ds.subset(torch.tensor([True, False, True]))
+    assert ds.subset(torch.tensor([True, False, True, False])).labels.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("method", ["subset", "get_batch"])
+@pytest.mark.parametrize("bad", [4, -1])
+def test_subset_and_get_batch_refuse_positions_outside_the_rows(method: str, bad: int) -> None:
+    ds = _four_rows()
+    with pytest.raises(ValueError, match=rf"indices hold {bad}, outside \[0, 4\) for a dataset "
+                                         r"of 4 rows"):
+        getattr(ds, method)([0, bad])
+
+
+def test_get_batch_takes_a_bool_mask_as_subset_does() -> None:
+    ds = _four_rows()
+    x, y = ds.get_batch(torch.tensor([False, True, False, True]))
+    assert torch.equal(x, ds.subset([1, 3]).images) and y.tolist() == [1, 1]
+
+
+def test_resize_images_refuses_a_size_below_one() -> None:
+    with pytest.raises(ValueError, match=r"size=0 must be a positive integer"):
+        resize_images(torch.zeros(1, 1, 4, 4), 0)
+
+
+def test_first_per_class_indices_refuses_a_fractional_cap() -> None:
+    with pytest.raises(ValueError, match=r"max_per_class=1\.5 must be a positive integer"):
+        first_per_class_indices(np.array([0, 0, 1]), 1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4, 4), (2, 3, 0, 4), (2, 3, 4)])
+def test_channel_stats_refuses_images_without_pixels(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"images of shape .* have no pixel statistics"):
+        channel_stats(torch.zeros(shape, dtype=torch.uint8))
 
 
 def test_pillow_fallback_decodes_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

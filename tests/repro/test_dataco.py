@@ -114,6 +114,18 @@ def test_format_dates_like_the_file() -> None:
     assert format_dataco_dates(dates).isna().tolist() == [False, False, True]
 
 
+@pytest.mark.parametrize("dates", [pd.Series(["1/31/2018 22:56"]), ["1/31/2018 22:56"]])
+def test_format_dates_refuses_strings_naming_parse_dataco_dates(dates) -> None:
+    with pytest.raises(ValueError, match=r"dates (has dtype \w+|is a list); format_dataco_dates "
+                                         r"needs a datetime64 series: pass parse_dataco_dates"):
+        format_dataco_dates(dates)
+
+
+def test_delay_classes_refuses_missing_delays() -> None:
+    with pytest.raises(ValueError, match="delay has missing values"):
+        delay_classes(np.array([1.0, np.nan]))
+
+
 @pytest.mark.shared
 def test_loader_reads_the_real_sample(real: pd.DataFrame) -> None:
     assert real.shape == (6000, 53) and tuple(real.columns) == DATACO_COLUMNS
@@ -269,6 +281,19 @@ def test_protocol_rejects_bad_arguments(synth: pd.DataFrame) -> None:
         paper_protocol(synth.drop(columns=["Shipping Mode"]))
 
 
+@pytest.mark.parametrize("protocol", [paper_protocol, leak_free_protocol])
+def test_protocol_refuses_a_path_instead_of_a_frame(protocol, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"df is a PosixPath, not a pandas DataFrame; read the "
+                                         r"file with load_dataco\(path\)"):
+        protocol(tmp_path / "DataCoSupplyChainDataset.csv")
+
+
+def test_protocol_refuses_a_nan_variance_threshold() -> None:
+    table = make_dataco_like(50, seed=0)
+    with pytest.raises(ValueError, match=r"variance_threshold must be >= 0, got nan"):
+        paper_protocol(table, variance_threshold=float("nan"))
+
+
 # ---------------------------------------------------------------- synthetic table
 
 
@@ -291,6 +316,12 @@ def test_synthetic_is_deterministic_and_roundtrips_through_csv(tmp_path: Path) -
     text.to_csv(tmp_path / "synth.csv", index=False)
     pd.testing.assert_frame_equal(load_dataco(tmp_path / "synth.csv"), a, check_exact=False)
     assert len(make_dataco_like(1, seed=0)) == 1
+
+
+@pytest.mark.parametrize("n_rows", [1e4, 0, True])
+def test_synthetic_refuses_a_row_count_that_is_not_a_whole_number(n_rows) -> None:
+    with pytest.raises(ValueError, match=rf"n_rows={n_rows!r} must be a whole number >= 1"):
+        make_dataco_like(n_rows, seed=0)
 
 
 def test_synthetic_accuracies_are_in_the_paper_range(synth: pd.DataFrame) -> None:

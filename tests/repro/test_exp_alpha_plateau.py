@@ -190,6 +190,22 @@ def test_plateau_bounds_definition() -> None:
         plateau_bounds([], tolerance=1.0)
 
 
+def test_plateau_bounds_refuses_rows_without_the_plateau_columns() -> None:
+    rows = pd.DataFrame(_synthetic([90.0, 90.0], [0.0, 0.0], assd_alpha=1.0)).drop(columns="alpha")
+    with pytest.raises(ValueError, match=r"rows lack the column\(s\) \['alpha'\]: pass the rows "
+                                         r"of run_alpha_plateau"):
+        plateau_bounds(rows)
+
+
+@pytest.mark.parametrize("dropped", ["baseline", "ssd"])
+def test_plateau_bounds_refuses_a_task_without_baseline_or_ssd_rows(dropped: str) -> None:
+    rows = [r for r in _synthetic([90.0, 90.0], [0.0, 0.0], assd_alpha=1.0)
+            if r["method"] != dropped]
+    with pytest.raises(ValueError, match=r"task 't' lacks the baseline's Dr or SSD's Dr and MIA "
+                                         r"rows"):
+        plateau_bounds(rows)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -180,6 +180,20 @@ def test_random_table_and_pooled_targets() -> None:
     assert len(faces) == 12 and set(faces["model"]) == {"resnet18"}  # Pins: ResNet18 only
 
 
+def test_compare_with_paper_refuses_table4_rows_naming_the_missing_columns() -> None:
+    summary = summarize(_synthetic_rows("fullclass", ["3"]))
+    with pytest.raises(ValueError, match=r"paper_rows lacks the column\(s\) \['dataset', "
+                                         r"'forget_class', 'model', 'method', 'metric', 'mean', "
+                                         r"'std'\]"):
+        compare_benchmark_with_paper(summary, paper_table("error_unlearning"), {"3": "rocket"})
+
+
+def test_compare_with_paper_refuses_rows_instead_of_a_summary() -> None:
+    rows = _synthetic_rows("fullclass", ["3"])
+    with pytest.raises(ValueError, match=r"summary lacks the column\(s\) \['mean', 'std', 'n'\]"):
+        compare_benchmark_with_paper(rows, paper_table("fullclass"), {"3": "rocket"})
+
+
 def test_profiles() -> None:
     paper = BenchmarkConfig.for_profile("paper", kind="fullclass", vit_weights="/w/vit.safetensors")
     assert paper.targets == ("baby", "lamp", "mushroom", "rocket", "sea")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from assd_repro.experiments import detect_unlearn as du
 from assd_repro.experiments.detect_unlearn import (
     DetectUnlearnConfig,
     cross_validated_proba,
+    detect_label_errors,
     detect_unlearn_scenario,
     detection_scores,
     run_detect_unlearn,
@@ -57,6 +59,26 @@ def test_detection_scores_edge_cases() -> None:
     assert (wrong["precision"], wrong["recall"], wrong["f1"]) == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="same length"):
         detection_scores(np.zeros(3, bool), np.zeros(4, bool))
+
+
+@pytest.mark.parametrize(("labels", "probs"), [
+    (np.zeros(5, int), np.full((4, 3), 1 / 3)),
+    (np.zeros((5, 1), int), np.full((5, 3), 1 / 3)),
+    (np.zeros(5, int), np.full(5, 1 / 3)),
+])
+def test_detect_label_errors_refuses_probabilities_that_do_not_fit_the_labels(
+        labels: np.ndarray, probs: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"labels of shape {labels.shape} and "
+                                                   f"pred_probs of shape {probs.shape} do not "
+                                                   "fit: give (N,) labels")):
+        detect_label_errors(labels, probs)
+
+
+def test_summarize_detection_refuses_rows_without_its_columns() -> None:
+    rows = pd.DataFrame({"error_pct": [5.0], "method": ["detection"], "value": [0.5]})
+    with pytest.raises(ValueError, match=r"rows lack the column\(s\) \['metric'\]: pass the rows "
+                                         r"of run_detect_unlearn"):
+        summarize_detection(rows)
 
 
 def test_cross_validation_is_out_of_sample(config: DetectUnlearnConfig,

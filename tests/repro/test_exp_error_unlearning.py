@@ -89,6 +89,12 @@ def test_batch_loader_gives_the_batches_of_a_plain_dataloader(shuffle: bool) -> 
             assert torch.equal(xa, xb) and torch.equal(ya, yb)
 
 
+def test_batch_loader_refuses_rows_and_labels_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match=r"x has 50 rows but y has 49 labels; give one label per "
+                                         r"row"):
+        batch_loader(torch.randn(50, 3), torch.zeros(49, dtype=torch.long), 16)
+
+
 def test_authors_mode_may_restore_true_labels(config: ErrorUnlearningConfig) -> None:
     authors = ErrorUnlearningConfig.for_profile("smoke", error_mode="authors")
     rows = pd.DataFrame(error_unlearning_scenario(authors, 1))
@@ -189,6 +195,19 @@ def test_compare_with_paper_and_gains() -> None:
     np.testing.assert_allclose(test["assd_gain"], values["assd"] - values["baseline"])
     np.testing.assert_array_equal(test["assd_extra_correct"],
                                   np.round((values["assd"] - values["baseline"]) * 10))
+
+
+def test_compare_table4_refuses_the_rows_instead_of_the_statistics() -> None:
+    rows, _ = _hand_rows()
+    with pytest.raises(ValueError, match=r"stats_frame lacks the column\(s\) \['n_scenarios'\]: "
+                                         r"pass the output of cell_statistics"):
+        compare_table4_with_paper(rows)
+
+
+def test_scenario_gains_refuses_rows_without_n_eval() -> None:
+    rows, _ = _hand_rows()
+    with pytest.raises(ValueError, match=r"rows lack the column 'n_eval'"):
+        scenario_gains(rows.drop(columns="n_eval"))
 
 
 @pytest.mark.parametrize(("overrides", "named"), [

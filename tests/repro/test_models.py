@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import torch
+from conftest import assert_unchanged, snapshot
 from torch import nn
 
 from assd_repro.models import (
@@ -23,6 +24,7 @@ from assd_repro.models import (
     vit_b16,
     vit_tiny_cifar,
 )
+from assd_repro.models.resnet import BasicBlock
 
 SMALL_VIT = dict(patch_size=4, embed_dim=32, depth=2, num_heads=2)
 
@@ -68,6 +70,17 @@ def test_resnet18_rejects_bad_width() -> None:
         resnet18_cifar(10, width=0)
 
 
+def test_resnet18_refuses_a_fractional_width_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"width=8\.5 must be a positive integer"):
+        resnet18_cifar(10, width=8.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["in_planes", "planes", "stride"])
+def test_basic_block_refuses_a_size_below_one_naming_it(field: str) -> None:
+    with pytest.raises(ValueError, match=rf"{field}=0 must be a positive integer"):
+        BasicBlock(**{"in_planes": 4, "planes": 8, "stride": 1, field: 0})
+
+
 # --- ViT -----------------------------------------------------------------------------------
 
 
@@ -89,6 +102,38 @@ def test_vit_rejects_sizes_that_do_not_fit() -> None:
         vit(5, image_size=30, patch_size=4)
     with pytest.raises(ValueError, match="divisible by num_heads"):
         vit(5, embed_dim=30, num_heads=4)
+
+
+@pytest.mark.parametrize("mlp_ratio", [0.0, -1.0, float("nan"), float("inf")])
+def test_vit_refuses_an_mlp_ratio_that_is_not_finite_and_positive(mlp_ratio: float) -> None:
+    with pytest.raises(ValueError, match=r"mlp_ratio=.* must be a finite number > 0"):
+        vit(5, mlp_ratio=mlp_ratio, **SMALL_VIT)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5])
+def test_vit_refuses_a_drop_path_rate_outside_0_1(rate: float) -> None:
+    with pytest.raises(ValueError, match=rf"drop_path_rate={rate!r} must lie in \[0, 1\)"):
+        vit(5, drop_path_rate=rate, **SMALL_VIT)
+
+
+def test_load_vit_weights_refuses_a_model_that_is_not_a_vit_before_reading(tmp_path) -> None:
+    path = tmp_path / "vit.pth"
+    path.write_bytes(b"not read")
+    model = resnet18_cifar(10, width=4)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"model is a ResNet18Cifar, not a timm VisionTransformer"):
+        load_vit_weights(model, path)
+    assert_unchanged(model, before)
+
+
+def test_load_vit_weights_refuses_missing_tensors_leaving_the_model_unchanged(tmp_path) -> None:
+    path = tmp_path / "one_block.pth"
+    torch.save(vit(10, image_size=32, **{**SMALL_VIT, "depth": 1}).state_dict(), path)
+    model = vit(10, image_size=32, **SMALL_VIT)  # two blocks: the file lacks blocks.1
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"missing \['blocks\.1\..*unexpected \[\]"):
+        load_vit_weights(model, path)
+    assert_unchanged(model, before)  # blocks.0 and the embeddings were not loaded either
 
 
 def test_vit_b16_is_paper_sized() -> None:
@@ -222,6 +267,12 @@ def test_spec_rejects_unknown_names() -> None:
         ModelSpec("resnet18", 0)
     with pytest.raises(ValueError, match="expected keys"):
         ModelSpec.from_dict({"kind": "mlp"})
+
+
+def test_build_model_refuses_a_spec_dict_naming_the_fix() -> None:
+    spec = ModelSpec.mlp(12, size="2x50").to_dict()
+    with pytest.raises(ValueError, match=r"spec is a dict, not a ModelSpec.*ModelSpec\.from_dict"):
+        build_model(spec)  # type: ignore[arg-type]
 
 
 def test_spec_without_pretrained_drops_the_path() -> None:

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+from conftest import assert_unchanged, snapshot
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -110,7 +111,90 @@ def test_recipe_validation_and_round_trip() -> None:
         recipe_loader(blobs(), TrainRecipe(epochs=1, lr=0.1))
 
 
+@pytest.mark.parametrize("field", ["epochs", "warmup_epochs"])
+def test_recipe_refuses_fractional_epochs_naming_the_value(field: str) -> None:
+    with pytest.raises(ValueError, match=rf"{field}=2\.5 must be a whole number >= 0"):
+        TrainRecipe(**{"epochs": 3, "lr": 0.1, field: 2.5})
+
+
+@pytest.mark.parametrize("field", ["lr", "momentum", "weight_decay"])
+def test_recipe_refuses_an_infinite_or_nan_rate_naming_the_field(field: str) -> None:
+    for bad in (math.inf, math.nan):
+        with pytest.raises(ValueError, match=rf"{field}={bad!r} must be a finite number >= 0"):
+            TrainRecipe(**{"epochs": 1, "lr": 0.1, field: bad})
+
+
+@pytest.mark.parametrize("gamma", [0.0, -0.5, math.nan, math.inf])
+def test_recipe_refuses_a_gamma_that_is_not_finite_and_positive(gamma: float) -> None:
+    with pytest.raises(ValueError, match=r"gamma=.* must be a finite number > 0"):
+        TrainRecipe(epochs=3, lr=0.1, schedule="step", gamma=gamma)
+
+
 # --- the loop ------------------------------------------------------------------------------
+
+
+def test_train_refuses_a_recipe_dict_naming_its_type() -> None:
+    model = small_mlp()
+    before = snapshot(model)
+    recipe = TrainRecipe(epochs=1, lr=0.1, batch_size=8).to_dict()
+    with pytest.raises(ValueError, match=r"recipe is a dict, not a TrainRecipe.*from_dict"):
+        train(model, blobs(), recipe, progress=False)  # type: ignore[arg-type]
+    assert_unchanged(model, before)
+
+
+def test_train_refuses_an_empty_loader_when_epochs_are_due() -> None:
+    model = small_mlp()
+    before = snapshot(model)
+    empty = DataLoader(TensorDataset(torch.zeros(0, 6), torch.zeros(0, dtype=torch.long)),
+                       batch_size=4)
+    with pytest.raises(ValueError, match=r"train_loader yields no batch but recipe\.epochs=2"):
+        train(model, empty, TrainRecipe(epochs=2, lr=0.1), progress=False)
+    assert_unchanged(model, before)
+    assert train(model, empty, TrainRecipe(epochs=0, lr=0.1), progress=False).epochs == []
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    (torch.full((96,), 3), r"label 3 is outside \[0, 3\)"),
+    (torch.zeros(96), r"labels have dtype torch\.float32"),
+    (torch.zeros(96, 1, dtype=torch.long), r"labels have shape \(16, 1\)"),
+])
+def test_train_refuses_bad_labels_of_the_first_batch_leaving_the_model_unchanged(
+        labels: torch.Tensor, message: str) -> None:
+    model = small_mlp()  # BatchNorm: a train-mode forward would move its running statistics
+    model.eval()
+    before = snapshot(model)
+    data = TensorDataset(blobs().tensors[0], labels)
+    with pytest.raises(ValueError, match=message):
+        train(model, data, TrainRecipe(epochs=1, lr=0.1, batch_size=16), progress=False)
+    assert_unchanged(model, before)
+    assert not any(m.training for m in model.modules())
+
+
+def test_train_checks_the_labels_of_every_batch_before_its_step() -> None:
+    x, y = blobs().tensors
+    y = y.clone()
+    y[-1] = 7  # in the third and last batch only
+    model = small_mlp()
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"label 7 is outside \[0, 3\)"):
+        train(model, DataLoader(TensorDataset(x, y), batch_size=32), TrainRecipe(epochs=1, lr=0.1),
+              progress=False)
+    # as documented: the two steps before the bad batch were taken
+    assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_evaluate_loss_accuracy_refuses_out_of_range_labels_and_restores_training_flags() -> None:
+    model = small_mlp()
+    model.train()
+    model.body[1].eval()  # a frozen BatchNorm: model.train(True) would lose it
+    flags = [m.training for m in model.modules()]
+    before = snapshot(model)
+    x, _ = blobs().tensors
+    bad = DataLoader(TensorDataset(x, torch.full((len(x),), 5)), batch_size=50)
+    with pytest.raises(ValueError, match=r"label 5 is outside \[0, 3\)"):
+        evaluate_loss_accuracy(model, bad)
+    assert [m.training for m in model.modules()] == flags
+    assert_unchanged(model, before)
 
 
 def test_train_uses_the_schedule_at_every_step() -> None:
@@ -205,6 +289,22 @@ def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, spec: ModelSpec
         assert torch.equal(restored(x), model(x))
     for key, value in model.state_dict().items():
         assert torch.equal(restored.state_dict()[key], value), key
+
+
+def test_save_checkpoint_refuses_a_config_that_is_not_json_writing_no_file(tmp_path) -> None:
+    model = small_mlp()
+    config = {"model": ModelSpec.mlp(6, 3, size="1x16"), "lr": torch.tensor(0.1)}
+    with pytest.raises(ValueError, match=r"config is not JSON-able \(Object of type Tensor"):
+        save_checkpoint(tmp_path / "ckpt" / "run", model, config)
+    assert not (tmp_path / "ckpt").exists()
+
+
+def test_load_checkpoint_refuses_a_config_without_a_model_entry(tmp_path) -> None:
+    weights, config_path = save_checkpoint(tmp_path / "run", small_mlp(),
+                                           {"model": ModelSpec.mlp(6, 3, size="1x16")})
+    config_path.write_text(json.dumps({"seed": 0}))
+    with pytest.raises(ValueError, match=r"bad model spec \{\}: expected keys 'kind'"):
+        load_checkpoint(weights)
 
 
 def test_checkpoint_errors(tmp_path) -> None:
