@@ -402,37 +402,48 @@ def _check_first_batch(model: nn.Module, inputs: Tensor, targets: Tensor) -> Non
 def _train_epochs(model: nn.Module, loader: DataLoader, recipe: TrainRecipe,
                   optimizer: torch.optim.Optimizer, history: TrainHistory, bar: tqdm,
                   eval_loader: DataLoader | None, device: torch.device) -> None:
-    """The loop of :func:`train` (inside its RNG fork): every epoch, every step."""
+    """The loop of :func:`train` (inside its RNG fork): every epoch, every step.
+
+    Labels and outputs are checked on every batch of the first epoch (later epochs yield the
+    same samples); the loss is read once per step (the NaN check and the epoch's mean loss);
+    the epoch's accuracy is summed on the device and read once per epoch.
+    """
     steps = len(loader)
+    lr_set = None
     for epoch in range(recipe.epochs):
         started = time.perf_counter()
         model.train()
-        loss_sum, correct, count, lr = 0.0, 0, 0, recipe.lr
+        loss_sum, correct, count, lr = 0.0, torch.zeros((), dtype=torch.long), 0, recipe.lr
         for step, batch in enumerate(loader):
             lr = learning_rate(recipe, epoch, step, steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            if lr != lr_set:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                lr_set = lr
             inputs, targets = split_batch(batch, device)
             if not history.step_lrs:  # before the first step
                 _check_first_batch(model, inputs, targets)
             optimizer.zero_grad(set_to_none=True)
             logits = model(inputs)
-            check_labels(targets, logits)
+            if epoch == 0:
+                check_labels(targets, logits)
             loss = F.cross_entropy(logits, targets)
-            if not torch.isfinite(loss):
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
                 raise FloatingPointError(
-                    f"training loss is {loss.item()} at epoch {epoch}, step {step} "
+                    f"training loss is {loss_value} at epoch {epoch}, step {step} "
                     f"(lr {lr:g}); lower the learning rate")
             loss.backward()
             optimizer.step()
             history.step_lrs.append(lr)
-            loss_sum += loss.item() * len(targets)
-            correct += int((logits.detach().argmax(dim=1) == targets).sum())
+            loss_sum += loss_value * len(targets)
+            correct = correct + (logits.detach().argmax(dim=1) == targets).sum().cpu()
             count += len(targets)
-            bar.update()
-            bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}", lr=f"{lr:.3g}")
+            if not bar.disable:
+                bar.update()
+                bar.set_postfix(epoch=epoch, loss=f"{loss_value:.4f}", lr=f"{lr:.3g}")
         record = EpochRecord(epoch, lr, loss_sum / max(count, 1),
-                             100.0 * correct / max(count, 1))
+                             100.0 * int(correct) / max(count, 1))
         if eval_loader is not None:
             record.eval_loss, record.eval_accuracy = evaluate_loss_accuracy(
                 model, eval_loader, device=device)

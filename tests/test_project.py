@@ -6,7 +6,8 @@
   packages and never imports ``assd_repro``;
 - ``import assd_repro`` without its extra names the extra;
 - no file cites a document outside the repository; notebooks stay short;
-- the wheel holds both packages, the paper's tables and ``py.typed``, and nothing else.
+- the wheel holds both packages, the paper's tables, the DataCo sample and ``py.typed``, and
+  nothing else.
 """
 
 from __future__ import annotations
@@ -181,6 +182,8 @@ def test_wheel_contents(tmp_path: Path) -> None:
     tables = {n.rsplit("/", 1)[1] for n in names if n.startswith("assd_repro/paper_data/")}
     assert {"table1_fullclass.csv", "table2_subclass.csv", "table3_random.csv",
             "table4_error_unlearning.csv", "README.md"} <= tables
+    assert {"assd_repro/data/files/DataCoSupplyChainDataset.sample6000.csv.gz",
+            "assd_repro/data/files/DATACO-SAMPLE.md"} <= set(names)
     for package in ("assd_core", "assd_repro"):
         sources = {p.relative_to(REPO).as_posix() for p in (REPO / package).rglob("*.py")}
         assert sources <= set(names), sorted(sources - set(names))

@@ -37,7 +37,9 @@ __all__ = [
     "DATACO_LEAK_COLUMNS",
     "DATACO_PAPER_EXCLUDED_COLUMNS",
     "DATACO_PAPER_NUMERIC_COLUMNS",
+    "DATACO_SAMPLE_FILENAME",
     "DataCoSplit",
+    "dataco_sample_path",
     "delay_classes",
     "format_dataco_dates",
     "leak_free_protocol",
@@ -48,6 +50,16 @@ __all__ = [
 
 DATACO_DOI = "10.17632/8gx2fvg2k6"
 DATACO_FILENAME = "DataCoSupplyChainDataset.csv"
+DATACO_SAMPLE_FILENAME = "DataCoSupplyChainDataset.sample6000.csv.gz"
+
+
+def dataco_sample_path() -> Path:
+    """The real 6,000-row DataCo sample shipped with the package (gzip-compressed CSV, CC BY 4.0:
+    Constante, Silva, Pereira 2019, Mendeley Data, DOI 10.17632/8gx2fvg2k6; attribution in
+    ``assd_repro/data/files/DATACO-SAMPLE.md``): 6,000 random rows of the 180,519, all 53
+    columns. Read it with :func:`load_dataco`."""
+    return Path(__file__).resolve().parent / "files" / DATACO_SAMPLE_FILENAME
+
 _HOW_TO_GET = (
     f"Download {DATACO_FILENAME} from Mendeley Data (DOI {DATACO_DOI}, "
     f"https://data.mendeley.com/datasets/8gx2fvg2k6, licence CC BY 4.0) and pass its path, or use "
@@ -258,7 +270,8 @@ def _coerce_dtypes(df: pd.DataFrame, *, parse_dates: bool) -> pd.DataFrame:
 
 
 def load_dataco(path: str | os.PathLike[str], *, parse_dates: bool = True) -> pd.DataFrame:
-    """Read ``DataCoSupplyChainDataset.csv`` (original Latin-1 or a UTF-8 re-save).
+    """Read ``DataCoSupplyChainDataset.csv`` (original Latin-1 or a UTF-8 re-save), plain or
+    gzip-compressed (``.gz``, as the shipped sample :func:`dataco_sample_path`).
 
     The bytes are decoded as UTF-8 (a byte-order mark is allowed), else as Latin-1. Header
     names are matched to :data:`DATACO_COLUMNS` ignoring case and surrounding whitespace.
@@ -283,6 +296,14 @@ def load_dataco(path: str | os.PathLike[str], *, parse_dates: bool = True) -> pd
     if not file.is_file():
         raise FileNotFoundError(f"no DataCo CSV file at {str(file)!r}. {_HOW_TO_GET}")
     raw = file.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip's magic number
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{str(file)!r} is a damaged gzip file ({error}); download it "
+                             "again") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -37,9 +37,15 @@ from assd_repro.experiments.detect_unlearn import (
 from assd_repro.experiments.engine import *  # noqa: F403 - the engine's API, re-exported
 from assd_repro.experiments.engine import __all__ as _ENGINE_API
 from assd_repro.experiments.error_stats import (
+    bootstrap_test_rows,
     cell_statistics,
+    compare_sizes,
     compare_table4_with_paper,
+    holm_adjust,
+    paired_comparisons,
+    paired_mde,
     scenario_gains,
+    verdict,
 )
 from assd_repro.experiments.error_unlearning import (
     ErrorUnlearningConfig,
@@ -59,7 +65,9 @@ __all__ = [
     "ErrorUnlearningConfig",
     "LambdaStudyConfig",
     "LambdaStudyResult",
+    "bootstrap_test_rows",
     "cell_statistics",
+    "compare_sizes",
     "compare_benchmark_with_paper",
     "compare_table4_with_paper",
     "detection_scores",
@@ -70,7 +78,11 @@ __all__ = [
     "run_detect_unlearn",
     "run_error_unlearning",
     "run_lambda_study",
+    "holm_adjust",
+    "paired_comparisons",
+    "paired_mde",
     "scenario_gains",
+    "verdict",
     "summarize",
     "summarize_detection",
     "tune_hyperparameters",

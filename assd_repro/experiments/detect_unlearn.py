@@ -45,6 +45,7 @@ from assd_repro.experiments.supply_chain_pipeline import (
     make_error_split,
     predict_proba,
     run_supply_chain,
+    sample_settings,
     timed,
     train_mlp,
 )
@@ -105,10 +106,10 @@ class DetectUnlearnConfig(SupplyChainConfig):
 
     EXPERIMENT: ClassVar[str] = "detect_unlearn"
     PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {
-        "smoke": {"model_size": "2x50", "error_pcts": (5.0,), "n_scenarios": 2, "n_rows": 6_000,
-                  "epochs": 5, "k_folds": 2},
+        "smoke": {"model_size": "2x50", "error_pcts": (5.0,), "n_scenarios": 2, "epochs": 5,
+                  "k_folds": 2, **sample_settings()},
         "book": {"model_size": "3x100", "error_pcts": (1.0, 5.0, 10.0), "n_scenarios": 5,
-                 "n_rows": 40_000, "epochs": 25, "k_folds": 3},
+                 "epochs": 25, "k_folds": 3, **sample_settings()},
         "paper": {"model_size": "3x100", "error_pcts": PAPER_ERROR_PCTS, "n_scenarios": 100,
                   "epochs": 25, "k_folds": 5},
     }

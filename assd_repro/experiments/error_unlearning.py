@@ -36,6 +36,7 @@ from assd_repro.experiments.error_stats import (
     METHODS,
     cell_statistics,
     compare_table4_with_paper,
+    encode_correct,
     scenario_gains,
 )
 from assd_repro.experiments.supply_chain_pipeline import (
@@ -46,7 +47,9 @@ from assd_repro.experiments.supply_chain_pipeline import (
     batch_loader,
     evaluate_accuracy,
     make_error_split,
+    predict_proba,
     run_supply_chain,
+    sample_settings,
     timed,
     train_mlp,
 )
@@ -83,35 +86,43 @@ class ErrorUnlearningConfig(SupplyChainConfig):
         model_sizes: MLP sizes ``"LAYERSxWIDTH"`` (paper: 5x250, 3x100, 2x50), each with an
             entry in ``hyperparameters``.
         error_pcts: shares of wrong training labels, in percent, each in (0, 50).
+        keep_test_predictions: also store, in the test rows' ``test_correct`` column, which
+            test rows each model classifies correctly (hex of ``numpy.packbits``), for the
+            bootstrap over test rows.
         Other fields: see :class:`~assd_repro.experiments.supply_chain_pipeline.SupplyChainConfig`
         (``n_scenarios`` replicates per cell; scenario id ``s`` is cell ``s % n_cells`` of
         :meth:`cells`, replicate ``s // n_cells``).
 
-    Profiles: ``smoke`` (2x50, 2 error rates, 2 replicates, 6,000 synthetic rows, 5 epochs;
-    about a second after the imports), ``book`` (3 sizes x 6 error rates x 3 replicates,
-    40,000 synthetic rows, 25 epochs; about 5.5 CPU minutes on one core, 5x250 taking three
-    quarters), ``paper`` (3 x 6 x 100 on the real file: 1,800 scenarios, for a cluster).
+    Profiles: ``smoke`` (2x50, 2 error rates, 2 replicates, the shipped real sample, 5
+    epochs; seconds), ``book`` (3 sizes x 6 error rates x 100 replicates on the shipped real
+    sample :func:`~assd_repro.data.dataco_sample_path`, 25 epochs at batch
+    :data:`~assd_repro.experiments.supply_chain_pipeline.SAMPLE_BATCH_SIZE` with
+    :data:`~assd_repro.experiments.supply_chain_pipeline.SAMPLE_TUNED_HYPERPARAMETERS`: the
+    full file's number of SGD steps; CPU hours, stored: :mod:`~assd_repro.experiments.stored_runs`),
+    ``paper`` (3 x 6 x 100 on the real file at the paper's batch of 1,024: for a cluster).
 
     Raises:
         ValueError: (:meth:`validate`, at construction) ``model_sizes`` is empty, repeats a
             size, or holds one that is not ``"LAYERSxWIDTH"`` or has no entry in
             ``hyperparameters``; ``error_pcts`` is empty, repeats a value or holds one that is
-            not a float in (0, 50); then the checks of
+            not a float in (0, 50); ``keep_test_predictions`` is not a bool; then the checks of
             :class:`~assd_repro.experiments.supply_chain_pipeline.SupplyChainConfig`.
     """
 
     EXPERIMENT: ClassVar[str] = "error_unlearning"
     PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "smoke": {"model_sizes": ("2x50",), "error_pcts": (1.0, 5.0), "n_scenarios": 2,
-                  "n_rows": 6_000, "epochs": 5},
+                  "epochs": 5, **sample_settings()},
         "book": {"model_sizes": SUPPLY_CHAIN_SIZES, "error_pcts": PAPER_ERROR_PCTS,
-                 "n_scenarios": 3, "n_rows": 40_000, "epochs": 25},
+                 "n_scenarios": 100, "keep_test_predictions": True, "epochs": 25,
+                 **sample_settings()},
         "paper": {"model_sizes": SUPPLY_CHAIN_SIZES, "error_pcts": PAPER_ERROR_PCTS,
                   "n_scenarios": 100, "epochs": 25},
     }
 
     model_sizes: tuple[str, ...] = SUPPLY_CHAIN_SIZES
     error_pcts: tuple[float, ...] = PAPER_ERROR_PCTS
+    keep_test_predictions: bool = False
 
     def _normalise(self) -> None:
         for name in ("model_sizes", "error_pcts"):
@@ -138,6 +149,9 @@ class ErrorUnlearningConfig(SupplyChainConfig):
         for name in ("model_sizes", "error_pcts"):
             if len(set(getattr(self, name))) != len(getattr(self, name)):
                 raise ValueError(f"{name}={getattr(self, name)!r} holds a value twice")
+        if not isinstance(self.keep_test_predictions, bool):
+            raise ValueError(f"keep_test_predictions={self.keep_test_predictions!r} must be "
+                             "True or False")
         super().validate()
 
     def cells(self) -> tuple[tuple[str, float], ...]:
@@ -194,7 +208,8 @@ def error_unlearning_scenario(config: ErrorUnlearningConfig, seed: int) -> list[
                                              train_seed=replicate))
     models["retrain"] = (model, seconds, None)
     (model, _), seconds = timed(lambda: finetune(
-        baseline, batch_loader(*retain, config.batch_size, shuffle=config.shuffle, seed=replicate),
+        baseline, batch_loader(*retain, config.batch_size, shuffle=config.shuffle, seed=replicate,
+                               for_training=True),
         lr=decayed_lr(recipe), weight_decay=recipe.weight_decay, epochs=1, seed=replicate))
     models["finetune"] = (model, seconds, None)
     (model, report), seconds = timed(lambda: unlearned_copy(
@@ -209,10 +224,19 @@ def error_unlearning_scenario(config: ErrorUnlearningConfig, seed: int) -> list[
     for method in METHODS:
         model, seconds, report = models[method]
         for split_name, (x, y) in (("test", (x_test, y_test)), ("train", retain)):
-            rows.append({**labels, "method": method, "split": split_name,
-                         "value": evaluate_accuracy(model, x, y), "n_eval": len(y),
-                         "method_s": seconds, **_assd_fields(report)})
+            row = {**labels, "method": method, "split": split_name,
+                   "value": evaluate_accuracy(model, x, y), "n_eval": len(y),
+                   "method_s": seconds, **_assd_fields(report)}
+            if config.keep_test_predictions:
+                row["test_correct"] = (_correct_hex(model, x, y) if split_name == "test"
+                                       else "")
+            rows.append(row)
     return rows
+
+
+def _correct_hex(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> str:
+    """Which rows ``model`` classifies correctly (:func:`~assd_repro.experiments.error_stats.encode_correct`)."""
+    return encode_correct(predict_proba(model, x).argmax(axis=1) == y.numpy())
 
 
 def run_error_unlearning(config: ErrorUnlearningConfig, **options: Any) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -31,6 +31,7 @@ from torch.utils.data import (
     BatchSampler,
     DataLoader,
     RandomSampler,
+    Sampler,
     SequentialSampler,
     TensorDataset,
 )
@@ -51,7 +52,12 @@ from assd_repro.models import ModelSpec, build_model, mlp_size
 from assd_repro.training import TrainRecipe, supply_chain_recipe, train
 
 __all__ = [
+    "FULL_SIZE_ROWS",
+    "FULL_SIZE_TRAIN_ROWS",
     "PAPER_ERROR_PCTS",
+    "SAMPLE_BATCH_SIZE",
+    "SAMPLE_TRAIN_ROWS",
+    "SAMPLE_TUNED_HYPERPARAMETERS",
     "ERROR_MODES",
     "N_CLASSES",
     "PROTOCOLS",
@@ -71,6 +77,8 @@ __all__ = [
     "train_mlp",
     "assd_from_rows",
     "run_supply_chain",
+    "sample_settings",
+    "steps_matched_batch_size",
 ]
 
 SUPPLY_CHAIN_SIZES: tuple[str, ...] = ("5x250", "3x100", "2x50")
@@ -92,6 +100,58 @@ seed=0)``) on error-free synthetic data (``make_dataco_like(40_000, seed=0)``, p
 the last 20% of the time-ordered train split: 88.6% (2x50), 87.9% (3x100), 88.4% (5x250).
 The paper profile uses them too, as a starting point: the authors tuned on the real file, whose
 train split is about 4.5 times larger (more steps per epoch); rerun the search there."""
+
+#: Rows of the full DataCo file, and training rows of its synthetic stand-in of that size
+#: (``make_dataco_like(180_519, 0)``, paper protocol): 48 steps per epoch at the paper's batch of
+#: 1,024 (the real file keeps about 47,000 rows: 46-47 steps).
+FULL_SIZE_ROWS = 180_519
+FULL_SIZE_TRAIN_ROWS = 48_492
+#: Training rows of the shipped 6,000-row sample after the paper protocol (402 test rows).
+SAMPLE_TRAIN_ROWS = 1_612
+
+
+def steps_matched_batch_size(n_train: int, reference_train: int = FULL_SIZE_TRAIN_ROWS,
+                             reference_batch: int = 1024) -> int:
+    """The smallest batch size that gives ``n_train`` rows as many SGD steps per epoch as
+    ``reference_train`` rows get at ``reference_batch`` (book: Method, "Supply-chain models").
+
+    Raises:
+        ValueError: an argument is not a positive whole number.
+    """
+    for name, value in (("n_train", n_train), ("reference_train", reference_train),
+                        ("reference_batch", reference_batch)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive whole number of rows")
+    steps = -(-reference_train // reference_batch)
+    return -(-n_train // steps)
+
+
+#: Batch size of the sample's recipe: 34 rows, 48 steps per epoch as the full-size table at 1,024.
+SAMPLE_BATCH_SIZE = steps_matched_batch_size(SAMPLE_TRAIN_ROWS)
+
+SAMPLE_TUNED_HYPERPARAMETERS: dict[str, tuple[float, float]] = {
+    "2x50": (0.0092, 0.00904),
+    "3x100": (0.00258, 0.00053),
+    "5x250": (0.00187, 0.0425),
+}
+"""``size -> (lr, weight_decay)`` of the sample's recipe, rounded to 3 digits: the best of 20
+seeded Optuna TPE trials per size (``tune_hyperparameters(ErrorUnlearningConfig.for_profile(
+"book"), n_trials=20, seed=0)``, 111 s for 2x50 and 3x100, 137 s for 5x250 on one core) on the
+error-free rows of the real sample (paper protocol, 1,290 train rows, 25 epochs at batch
+:data:`SAMPLE_BATCH_SIZE`, no shuffle, initial weights of seed 0), validated on the last 20 % of
+the time-ordered train split (322 rows): 85.1 % (2x50), 84.8 % (3x100), 83.2 % (5x250)."""
+
+
+def sample_settings() -> dict[str, Any]:
+    """Config fields of the shipped real sample and its recipe: ``data_path`` (the sample,
+    :func:`~assd_repro.data.dataco_sample_path`), ``batch_size`` (:data:`SAMPLE_BATCH_SIZE`) and
+    ``hyperparameters`` (:data:`SAMPLE_TUNED_HYPERPARAMETERS`); the default data of the
+    supply-chain chapters."""
+    from assd_repro.data import dataco_sample_path
+
+    return {"data_path": str(dataco_sample_path()), "batch_size": SAMPLE_BATCH_SIZE,
+            "hyperparameters": SAMPLE_TUNED_HYPERPARAMETERS}
+
 
 T = TypeVar("T")
 
@@ -163,13 +223,16 @@ def load_split(protocol: str, data_path: str | None, n_rows: int, data_seed: int
 
 
 def batch_loader(x: Tensor, y: Tensor, batch_size: int, *, shuffle: bool = False,
-                 seed: int = 0) -> DataLoader:
+                 seed: int = 0, for_training: bool = False) -> DataLoader:
     """A ``DataLoader`` of ``(x[b], y[b])`` slices, the batches ``DataLoader(TensorDataset(x, y),
     batch_size, shuffle)`` would give (shuffled by a generator seeded with ``seed``), built by
     one indexing per batch instead of one per row.
 
     Args:
         x: ``(N, n_features)`` float32; y: ``(N,)`` int64.
+        for_training: skip a last batch of a single row: BatchNorm cannot normalise one row in
+            training mode (book: Method, "Supply-chain models"). It arises only when
+            ``N % batch_size == 1``; every other batch is unchanged.
 
     Raises:
         ValueError: ``x`` and ``y`` have different numbers of rows; ``batch_size`` is not a
@@ -181,8 +244,26 @@ def batch_loader(x: Tensor, y: Tensor, batch_size: int, *, shuffle: bool = False
     dataset = TensorDataset(x, y)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False),
-                      batch_size=None, generator=generator)
+    batches: Sampler[list[int]] = BatchSampler(order, batch_size, drop_last=False)
+    if for_training and len(y) > 1:
+        batches = _NoSingleRowBatch(batches)
+    return DataLoader(dataset, sampler=batches, batch_size=None, generator=generator)
+
+
+class _NoSingleRowBatch(Sampler[list[int]]):
+    """The batches of a ``BatchSampler``, without a batch of one row."""
+
+    def __init__(self, batches: Sampler[list[int]]) -> None:
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return (batch for batch in self.batches if len(batch) > 1)
+
+    def __len__(self) -> int:
+        sampler = self.batches
+        assert isinstance(sampler, BatchSampler)
+        n = len(sampler.sampler)  # type: ignore[arg-type]
+        return len(sampler) - (1 if n % sampler.batch_size == 1 else 0)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -276,7 +357,8 @@ def train_mlp(x: Tensor, y: Tensor, size: str, recipe: TrainRecipe, *, init_seed
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init_seed)
         model = build_model(spec)
-    loader = batch_loader(x, y, recipe.batch_size or len(y), shuffle=recipe.shuffle, seed=train_seed)
+    loader = batch_loader(x, y, recipe.batch_size or len(y), shuffle=recipe.shuffle, seed=train_seed,
+                          for_training=True)
     train(model, loader, recipe, seed=train_seed, progress=False)
     return model.eval()
 

@@ -49,7 +49,7 @@ def test_row_schema(rows: pd.DataFrame, config: ErrorUnlearningConfig) -> None:
     assert sorted(rows["scenario"].unique()) == list(config.seeds) == list(range(n_scenarios))
     assert set(rows["method"]) == set(METHODS) and set(rows["split"]) == {"test", "train"}
     assert rows["value"].between(0, 100).all() and (rows["method_s"] > 0).all()
-    split = load_split(config.protocol, None, config.n_rows, config.data_seed)
+    split = config.split()
     n_train = len(split.y_train)
     assert (rows.loc[rows["split"] == "test", "n_eval"] == len(split.y_test)).all()
     train = rows[rows["split"] == "train"]
@@ -220,7 +220,7 @@ def test_scenario_gains_refuses_rows_without_n_eval() -> None:
     ({"model_sizes": ("4x64",)}, "'4x64'"),
     ({"error_mode": "swap"}, "'swap'"),
     ({"epochs": 0}, "epochs=0"),
-    ({"n_rows": 10}, "n_rows=10"),
+    ({"n_rows": 10, "data_path": None}, "n_rows=10"),
     ({"seeds": (0, 7)}, r"\[7\]"),
 ])
 def test_bad_values_raise_naming_them(overrides: dict[str, Any], named: str) -> None:

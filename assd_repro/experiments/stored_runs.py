@@ -1,0 +1,350 @@
+"""The book's stored runs: finished experiment runs that take CPU hours, computed once, committed
+under ``results/`` with their provenance, rendered by the book and re-verified by ``make test``.
+
+Each :class:`StoredRun` names a config (the ``book`` profile of an experiment with stated
+overrides) and the replicates each of its cells needs. :func:`complete_run` computes what is
+missing (resumable: the result store keeps every finished scenario), compacts the finished run
+into one checked ``results.parquet`` and records it in ``results/manifest.json``: experiment,
+profile, config hash, data set and the SHA-256 of its file, scenarios, code commit, library
+versions, CPU, threads, start time, wall and compute seconds. :func:`verify_run` checks a stored
+run against the current code: same config hash, enough scenarios, and the cheapest scenario
+recomputed now gives the stored rows exactly (training on the CPU with one thread is
+deterministic: book, Reproducing).
+
+Command line (also ``make results``)::
+
+    python -m assd_repro.experiments.stored_runs list
+    python -m assd_repro.experiments.stored_runs run table4-sample [--results results]
+    python -m assd_repro.experiments.stored_runs verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json
+from assd_repro.experiments.engine.runner import run_one
+from assd_repro.experiments.engine.store import ResultStore, atomic_write_bytes
+from assd_repro.experiments.error_unlearning import (
+    ErrorUnlearningConfig,
+    error_unlearning_scenario,
+    run_error_unlearning,
+)
+from assd_repro.experiments.supply_chain_pipeline import FULL_SIZE_ROWS, TUNED_HYPERPARAMETERS
+
+__all__ = [
+    "MANIFEST",
+    "STORED_RUNS",
+    "StoredRun",
+    "complete_run",
+    "find_run",
+    "load_run",
+    "manifest_entry",
+    "read_manifest",
+    "verify_run",
+]
+
+MANIFEST = "manifest.json"
+#: columns that measure time: they differ from one computation to the next
+TIMING_COLUMNS = ("wall_s", "method_s")
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRun:
+    """One stored run of the book.
+
+    Attributes:
+        name: the run's name (``results/manifest.json`` key, command-line argument).
+        title: what it is, in words (for the chapters' provenance notes).
+        dataset: the data, in words; synthetic data say so.
+        make_config: builds the run's config from the current code.
+        scenario: the scenario function ``(config, seed) -> rows``.
+        run: runs the missing scenarios (one torch thread each):
+            ``run(config, results_dir=..., progress=...)``.
+        min_per_cell: replicates each cell needs.
+    """
+
+    name: str
+    title: str
+    dataset: str
+    make_config: Callable[[], ExperimentConfig]
+    scenario: Callable[[Any, int], Any]
+    run: Callable[..., pd.DataFrame]
+    min_per_cell: int
+
+    def config(self) -> Any:
+        """The run's config, as the current code builds it."""
+        return self.make_config()
+
+
+def _table4(**overrides: Any) -> Callable[[], ErrorUnlearningConfig]:
+    return lambda: ErrorUnlearningConfig.for_profile("book", **overrides)
+
+
+_SYNTHETIC = {"data_path": None, "n_rows": FULL_SIZE_ROWS, "data_seed": 0, "batch_size": 1024,
+              "hyperparameters": TUNED_HYPERPARAMETERS, "keep_test_predictions": False}
+_SAMPLE = "DataCo sample (real rows: 6,000 of 180,519)"
+_SYNTHETIC_NAME = f"synthetic DataCo-like table ({FULL_SIZE_ROWS:,} rows, the full file's size)"
+
+STORED_RUNS: tuple[StoredRun, ...] = (
+    StoredRun("table4-sample", "Table 4 on the real sample, paper protocol", _SAMPLE,
+              _table4(), error_unlearning_scenario, run_error_unlearning, 100),
+    StoredRun("table4-sample-leak-free", "Table 4 on the real sample, leak-free protocol",
+              _SAMPLE, _table4(protocol="leak_free", n_scenarios=30), error_unlearning_scenario,
+              run_error_unlearning, 30),
+    StoredRun("table4-sample-own-init",
+              "3x100 on the real sample, each scenario with its own initial weights", _SAMPLE,
+              _table4(model_sizes=("3x100",), init_seed=None, n_scenarios=30),
+              error_unlearning_scenario, run_error_unlearning, 30),
+    StoredRun("table4-synthetic", "Table 4 on the synthetic full-size table (1 % in the Fig. 5 "
+              "runs)", _SYNTHETIC_NAME,
+              _table4(**_SYNTHETIC, error_pcts=(0.25, 2.5, 5.0, 7.5, 10.0), n_scenarios=20),
+              error_unlearning_scenario, run_error_unlearning, 20),
+    StoredRun("fig5-synthetic-small", "Fig. 5: 2x50 and 3x100 at 1 % errors, synthetic "
+              "full-size table", _SYNTHETIC_NAME,
+              _table4(**_SYNTHETIC, error_pcts=(1.0,), model_sizes=("3x100", "2x50"),
+                      n_scenarios=100),
+              error_unlearning_scenario, run_error_unlearning, 100),
+    StoredRun("fig5-synthetic-5x250", "Fig. 5: 5x250 at 1 % errors, synthetic full-size table",
+              _SYNTHETIC_NAME,
+              _table4(**_SYNTHETIC, error_pcts=(1.0,), model_sizes=("5x250",), n_scenarios=30),
+              error_unlearning_scenario, run_error_unlearning, 30),
+)
+
+
+def find_run(name: str) -> StoredRun:
+    """The stored run called ``name``.
+
+    Raises:
+        ValueError: no stored run has that name (the message lists them).
+    """
+    for run in STORED_RUNS:
+        if run.name == name:
+            return run
+    raise ValueError(f"no stored run {name!r}; choose one of {[r.name for r in STORED_RUNS]}")
+
+
+# -- provenance ---------------------------------------------------------------------------------
+
+def _code_commit() -> str:
+    """``git rev-parse HEAD`` of the project (``+dirty`` when tracked code files differ)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "assd_core", "assd_repro"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def read_manifest(results_dir: str | os.PathLike[str] = "results") -> dict[str, Any]:
+    """``results/manifest.json`` as a dict (``{"runs": {}}`` when there is none)."""
+    path = Path(results_dir) / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else {"runs": {}}
+
+
+def manifest_entry(run: StoredRun, rows: pd.DataFrame, *, started: str, wall_s: float,
+                   threads: int) -> dict[str, Any]:
+    """The manifest's record of a finished run (see the module docstring)."""
+    config = run.config()
+    data = config.data_hashes()
+    path = getattr(config, "data_path", None)
+    return {
+        "name": run.name,
+        "title": run.title,
+        "experiment": config.EXPERIMENT,
+        "profile": config.profile,
+        "config_hash": config.content_hash(),
+        "dataset": {"name": run.dataset, "file": None if path is None else Path(path).name,
+                    "sha256": next(iter(data.values()), None) if data else None},
+        "n_scenarios": int(rows["scenario"].nunique()),
+        "n_per_cell": int(run.min_per_cell),
+        "code_commit": _code_commit(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "cpu": _cpu(),
+        "threads": threads,
+        "started": started,
+        "wall_s": round(wall_s, 1),
+        "compute_s": round(float(rows.groupby("scenario")["wall_s"].first().sum()), 1),
+    }
+
+
+# -- computing, loading, verifying --------------------------------------------------------------
+
+def _progress_file(store: ResultStore) -> Path:
+    return store.folder / "progress.json"
+
+
+def complete_run(run: StoredRun, *, results_dir: str | os.PathLike[str] = "results",
+                 progress: bool = True) -> pd.DataFrame:
+    """Compute the run's missing scenarios, compact the run and record it in the manifest.
+
+    Interrupting is safe: finished scenarios stay stored and the next call resumes. Wall time is
+    summed over the calls that computed scenarios (``progress.json`` beside the results).
+
+    Returns:
+        Every row of the run.
+    """
+    config = run.config()
+    store = ResultStore(config, results_dir)
+    state_file = _progress_file(store)
+    state = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    started = state.get("started") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    begin = time.perf_counter()
+    missing = len(config.seeds) - len(store.load(config.seeds, set_aside=False))
+    try:
+        rows = run.run(config, results_dir=results_dir, progress=progress)
+    finally:
+        if missing:
+            state = {"started": started,
+                     "wall_s": state.get("wall_s", 0.0) + time.perf_counter() - begin}
+            store.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(state_file, canonical_json(state).encode())
+    if not store.compact_path.is_file() or missing:
+        store.compact()
+    manifest = read_manifest(results_dir)
+    manifest.setdefault("runs", {})[run.name] = manifest_entry(
+        run, rows, started=started, wall_s=state.get("wall_s", 0.0), threads=1)
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    atomic_write_bytes(Path(results_dir) / MANIFEST, text.encode())
+    return rows
+
+
+def load_run(name: str, results_dir: str | os.PathLike[str] = "results", *,
+             compute_missing: bool = True, progress: bool = True) -> pd.DataFrame:
+    """The verified rows of a stored run; missing scenarios are computed first (saying how many
+    and about how long, from the run's measured seconds per scenario) unless
+    ``compute_missing=False``, which raises instead.
+
+    Raises:
+        ValueError: unknown name.
+        RuntimeError: scenarios are missing and ``compute_missing`` is False.
+    """
+    run = find_run(name)
+    config = run.config()
+    store = ResultStore(config, results_dir)
+    found = store.load(config.seeds)
+    missing = [s for s in config.seeds if s not in found]
+    if not missing:
+        return store.read(config.seeds)
+    if not compute_missing:
+        raise RuntimeError(f"stored run {name!r} lacks {len(missing)} of {len(config.seeds)} "
+                           f"scenarios in {store.folder}; compute them with `python -m "
+                           f"assd_repro.experiments.stored_runs run {name}` (make results)")
+    per_scenario = _seconds_per_scenario(found, results_dir, name)
+    estimate = (f"about {len(missing) * per_scenario / 60:.0f} CPU minutes at "
+                f"{per_scenario:.1f} s per scenario" if per_scenario else "time unknown")
+    print(f"{name}: computing {len(missing)} of {len(config.seeds)} scenarios ({estimate})",
+          file=sys.stderr, flush=True)
+    return complete_run(run, results_dir=results_dir, progress=progress)
+
+
+def _seconds_per_scenario(found: dict[int, pd.DataFrame], results_dir: str | os.PathLike[str],
+                          name: str) -> float:
+    if found:
+        return float(np.mean([f["wall_s"].iloc[0] for f in found.values()]))
+    entry = read_manifest(results_dir)["runs"].get(name)
+    return entry["compute_s"] / entry["n_scenarios"] if entry else 0.0
+
+
+def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> dict[str, Any]:
+    """Check a stored run against the current code.
+
+    Checks: the manifest's config hash equals the current config's; the stored, verified
+    result holds every scenario of the config and at least ``min_per_cell`` per cell; the
+    cheapest stored scenario (least ``wall_s``) recomputed now gives the stored rows exactly,
+    timing columns aside.
+
+    Returns:
+        ``{"name", "config_hash", "n_scenarios", "scenario", "recompute_s"}``.
+
+    Raises:
+        AssertionError: a check failed (the message says which and how to regenerate).
+    """
+    run = find_run(name)
+    config = run.config()
+    entry = read_manifest(results_dir)["runs"].get(name)
+    fix = f"regenerate it: python -m assd_repro.experiments.stored_runs run {name}"
+    assert entry is not None, f"{name}: no manifest entry in {results_dir}/{MANIFEST}; {fix}"
+    assert entry["config_hash"] == config.content_hash(), (
+        f"{name}: stored config hash {entry['config_hash']} is not the current code's "
+        f"{config.content_hash()} (settings or data changed); {fix}")
+    rows = ResultStore(config, results_dir).read(config.seeds)
+    stored = set(rows["scenario"].unique()) if not rows.empty else set()
+    assert stored == set(config.seeds), (
+        f"{name}: {len(set(config.seeds) - stored)} of {len(config.seeds)} scenarios are not "
+        f"stored (or failed their checks); {fix}")
+    per_cell = len(config.seeds) // len(config.cells())
+    assert per_cell >= run.min_per_cell, (
+        f"{name}: {per_cell} scenarios per cell, the book needs {run.min_per_cell}")
+    walls = rows.groupby("scenario")["wall_s"].first()
+    cheapest = int(walls.idxmin())
+    begin = time.perf_counter()
+    fresh = run_one(run.scenario, config, cheapest, threads=1)
+    seconds = time.perf_counter() - begin
+    keep = [c for c in rows.columns if c not in TIMING_COLUMNS]
+    old = rows[rows["scenario"] == cheapest][keep].reset_index(drop=True)
+    new = fresh[keep].reset_index(drop=True)
+    try:
+        pd.testing.assert_frame_equal(new, old, check_exact=True, check_dtype=False)
+    except AssertionError as error:
+        raise AssertionError(f"{name}: scenario {cheapest} recomputed by the current code "
+                             f"differs from the stored rows; {fix}\n{error}") from None
+    return {"name": name, "config_hash": entry["config_hash"], "n_scenarios": len(stored),
+            "scenario": cheapest, "recompute_s": round(seconds, 2)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``list``, ``run NAME... | --all``, ``verify [NAME...]``."""
+    parser = argparse.ArgumentParser(prog="python -m assd_repro.experiments.stored_runs")
+    parser.add_argument("command", choices=["list", "run", "verify"])
+    parser.add_argument("names", nargs="*", help="stored runs (default: all)")
+    parser.add_argument("--results", default=os.environ.get("ASSD_RESULTS", "results"))
+    args = parser.parse_args(argv)
+    runs = [find_run(n) for n in args.names] if args.names else list(STORED_RUNS)
+    torch.set_num_threads(1)
+    manifest = read_manifest(args.results)["runs"]
+    for run in runs:
+        if args.command == "list":
+            entry = manifest.get(run.name)
+            state = (f"{entry['n_scenarios']} scenarios, {entry['compute_s'] / 3600:.2f} CPU h"
+                     if entry else "not stored")
+            print(f"{run.name:28} {state:32} {run.title}")
+        elif args.command == "run":
+            complete_run(run, results_dir=args.results)
+        else:
+            print(verify_run(run.name, args.results), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
