@@ -11,13 +11,14 @@ KEY    := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 RESULTS ?= $(CURDIR)/results
 PYTEST_ARGS ?=
 
-.PHONY: help test book book-paper bench bench-import install-test install-book constraints clean
+.PHONY: help test book book-paper bench bench-import results install-test install-book constraints clean
 
 help:
 	@echo "make test        - install if needed; mypy (core), unit tests, notebooks (nbval, smoke), smoke book"
 	@echo "make book        - install if needed; build the book (book profile) into _build/html"
 	@echo "make book-paper  - run every notebook at the paper profile (GPU, real data) with papermill"
 	@echo "make bench       - performance benchmarks (tables on stdout, CSV in benchmarks/results)"
+	@echo "make results     - compute what is missing of the book's stored runs (CPU hours; resumable)"
 	@echo "make bench-import - import time and memory of assd_core against torch alone"
 	@echo "make constraints - re-pin every installed package into constraints.txt"
 
@@ -56,6 +57,9 @@ book-paper: install-book
 			-p profile paper -p results_dir "$(RESULTS)" --cwd notebooks || exit 1; \
 	done
 	@echo "book-paper: executed notebooks in _build/paper-notebooks"
+
+results: install-book
+	OMP_NUM_THREADS=1 $(PY) -m assd_repro.experiments.stored_runs run --results $(RESULTS)
 
 bench: install-test
 	$(PY) benchmarks/run_all.py
