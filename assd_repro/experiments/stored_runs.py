@@ -28,7 +28,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json
+from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json, check_profile
 from assd_repro.experiments.engine.runner import run_one
 from assd_repro.experiments.engine.store import ResultStore, atomic_write_bytes
 from assd_repro.experiments.error_unlearning import (
@@ -54,11 +54,18 @@ __all__ = [
     "find_run",
     "load_run",
     "manifest_entry",
+    "provenance_note",
     "read_manifest",
     "verify_run",
 ]
 
 MANIFEST = "manifest.json"
+#: scenarios per cell of a stored run's ``smoke`` analogue
+SMOKE_SCENARIOS = 2
+#: rows of the synthetic table of a synthetic run's ``smoke`` analogue
+SMOKE_SYNTHETIC_ROWS = 6_000
+#: scenarios per cell of a stored run at the ``paper`` profile (the paper's 100)
+PAPER_SCENARIOS = 100
 #: columns that measure time: they differ from one computation to the next
 TIMING_COLUMNS = ("wall_s", "method_s")
 
@@ -76,6 +83,8 @@ class StoredRun:
         run: runs the missing scenarios (one torch thread each):
             ``run(config, results_dir=..., progress=...)``.
         min_per_cell: replicates each cell needs.
+        profile_config: builds the run's config for the ``smoke`` and ``paper`` profiles
+            (:meth:`config_for`); None: the run has only its book config.
     """
 
     name: str
@@ -85,14 +94,68 @@ class StoredRun:
     scenario: Callable[[Any, int], Any]
     run: Callable[..., pd.DataFrame]
     min_per_cell: int
+    profile_config: Callable[[str], ExperimentConfig] | None = None
 
     def config(self) -> Any:
         """The run's config, as the current code builds it."""
         return self.make_config()
 
+    def config_for(self, profile: str) -> Any:
+        """The run's config at ``profile``: ``book`` is :meth:`config` (the stored run);
+        ``smoke`` a tiny analogue computed live in seconds and ``paper`` the paper's settings,
+        both from ``profile_config``.
+
+        Raises:
+            ValueError: ``profile`` is not ``smoke``, ``book`` or ``paper``; the run has no
+                ``profile_config`` and ``profile`` is not ``book``.
+            DatasetNotFoundError: ``paper`` for a run on DataCo rows when the real file is not
+                found (``$ASSD_DATACO``, ``$ASSD_DATA``).
+        """
+        check_profile(profile)
+        if profile == "book":
+            return self.config()
+        if self.profile_config is None:
+            raise ValueError(f"stored run {self.name!r} has only the book profile (no "
+                             "profile_config); pass profile='book'")
+        return self.profile_config(profile)
+
 
 def _table4(**overrides: Any) -> Callable[[], ErrorUnlearningConfig]:
     return lambda: ErrorUnlearningConfig.for_profile("book", **overrides)
+
+
+def _table4_profiles(smoke: Mapping[str, Any], **overrides: Any
+                     ) -> Callable[[str], ErrorUnlearningConfig]:
+    """The ``smoke`` and ``paper`` configs of a run whose book config is ``_table4(**overrides)``.
+
+    ``smoke``: the smoke profile (5 epochs; 2x50 and 1 and 5 % errors unless the run names its
+    sizes or rates) with the run's overrides, then ``smoke``'s, :data:`SMOKE_SCENARIOS` per
+    cell, synthetic tables of :data:`SMOKE_SYNTHETIC_ROWS` rows, and the book run's
+    ``keep_test_predictions``. ``paper``: the paper profile (the real file for runs on DataCo
+    rows, batch 1,024 with :data:`TUNED_HYPERPARAMETERS`) with the run's overrides, at least
+    :data:`PAPER_SCENARIOS` per cell, and the book run's ``keep_test_predictions``.
+    """
+    def build(profile: str) -> ErrorUnlearningConfig:
+        settings = dict(overrides)
+        settings.setdefault("keep_test_predictions", _table4(**overrides)().keep_test_predictions)
+        if profile == "smoke":
+            settings.update(smoke, n_scenarios=SMOKE_SCENARIOS)
+            if "data_path" in settings and settings["data_path"] is None:
+                settings["n_rows"] = SMOKE_SYNTHETIC_ROWS
+        else:
+            settings["n_scenarios"] = max(settings.get("n_scenarios", 0), PAPER_SCENARIOS)
+        return ErrorUnlearningConfig.for_profile(profile, **settings)
+
+    return build
+
+
+def _table4_run(name: str, title: str, dataset: str, min_per_cell: int, *,
+                smoke: Mapping[str, Any] | None = None, **overrides: Any) -> StoredRun:
+    """A stored run of ``error_unlearning``: book config ``_table4(**overrides)``, the other
+    profiles :func:`_table4_profiles` (``smoke``: extra overrides of the smoke analogue)."""
+    return StoredRun(name, title, dataset, _table4(**overrides), error_unlearning_scenario,
+                     run_error_unlearning, min_per_cell,
+                     _table4_profiles(smoke or {}, **overrides))
 
 
 _SYNTHETIC = {"data_path": None, "n_rows": FULL_SIZE_ROWS, "data_seed": 0, "batch_size": 1024,
@@ -101,30 +164,23 @@ _SAMPLE = "DataCo sample (real rows: 6,000 of 180,519)"
 _SYNTHETIC_NAME = f"synthetic DataCo-like table ({FULL_SIZE_ROWS:,} rows, the full file's size)"
 
 STORED_RUNS: tuple[StoredRun, ...] = (
-    StoredRun("table4-sample", "Table 4 on the real sample, paper protocol", _SAMPLE,
-              _table4(), error_unlearning_scenario, run_error_unlearning, 100),
-    StoredRun("table4-sample-leak-free", "Table 4 on the real sample, leak-free protocol",
-              _SAMPLE, _table4(protocol="leak_free", n_scenarios=30), error_unlearning_scenario,
-              run_error_unlearning, 30),
-    StoredRun("table4-sample-own-init",
-              "3x100 on the real sample, each scenario with its own initial weights", _SAMPLE,
-              _table4(model_sizes=("3x100",), init_seed=None, n_scenarios=30),
-              error_unlearning_scenario, run_error_unlearning, 30),
-    StoredRun("table4-synthetic", "Table 4 on the synthetic full-size table (1 % in the Fig. 5 "
-              "runs)", _SYNTHETIC_NAME,
-              _table4(**_SYNTHETIC, error_pcts=(0.25, 2.5, 5.0, 7.5, 10.0), n_scenarios=20),
-              error_unlearning_scenario, run_error_unlearning, 20),
-    StoredRun("fig5-synthetic-small", "Fig. 5: 2x50 and 3x100 at 1 % errors, synthetic "
-              "full-size table", _SYNTHETIC_NAME,
-              _table4(**_SYNTHETIC, error_pcts=(1.0,), model_sizes=("3x100", "2x50"),
-                      n_scenarios=100),
-              error_unlearning_scenario, run_error_unlearning, 100),
-    StoredRun("fig5-synthetic-5x250", "Fig. 5: 5x250 at 1 % errors, synthetic full-size table",
-              _SYNTHETIC_NAME,
-              _table4(**_SYNTHETIC, error_pcts=(1.0,), model_sizes=("5x250",), n_scenarios=30),
-              error_unlearning_scenario, run_error_unlearning, 30),
+    _table4_run("table4-sample", "Table 4 on the real sample, paper protocol", _SAMPLE, 100),
+    _table4_run("table4-sample-leak-free", "Table 4 on the real sample, leak-free protocol",
+                _SAMPLE, 30, protocol="leak_free", n_scenarios=30),
+    _table4_run("table4-sample-own-init",
+                "3x100 on the real sample, each scenario with its own initial weights", _SAMPLE,
+                30, model_sizes=("3x100",), init_seed=None, n_scenarios=30,
+                smoke={"model_sizes": ("2x50",)}),   # smoke: table4-sample's smoke cells
+    _table4_run("table4-synthetic", "Table 4 on the synthetic full-size table (1 % in the Fig. 5 "
+                "runs)", _SYNTHETIC_NAME, 20, **_SYNTHETIC,
+                error_pcts=(0.25, 2.5, 5.0, 7.5, 10.0), n_scenarios=20),
+    _table4_run("fig5-synthetic-small", "Fig. 5: 2x50 and 3x100 at 1 % errors, synthetic "
+                "full-size table", _SYNTHETIC_NAME, 100, **_SYNTHETIC, error_pcts=(1.0,),
+                model_sizes=("3x100", "2x50"), n_scenarios=100),
+    _table4_run("fig5-synthetic-5x250", "Fig. 5: 5x250 at 1 % errors, synthetic full-size table",
+                _SYNTHETIC_NAME, 30, **_SYNTHETIC, error_pcts=(1.0,), model_sizes=("5x250",),
+                n_scenarios=30),
 )
-
 
 def find_run(name: str) -> StoredRun:
     """The stored run called ``name``.
@@ -198,6 +254,70 @@ def manifest_entry(run: StoredRun, rows: pd.DataFrame, *, started: str, wall_s: 
     }
 
 
+def _stored_line(run: StoredRun, entry: Mapping[str, Any]) -> str:
+    """One Markdown bullet of :func:`provenance_note` from a manifest entry."""
+    data = entry["dataset"]
+    source = (f"file `{data['file']}` (SHA-256 `{data['sha256'][:12]}…`)" if data.get("file")
+              else "generated, no file")
+    commit = str(entry["code_commit"])
+    short = commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
+    return (f"- **{run.name}** ({run.title}): {data['name']}, {source}; "
+            f"{entry['n_scenarios']:,} scenarios ({entry['n_per_cell']} per cell); "
+            f"{entry['compute_s'] / 3600:.1f} CPU hours ({entry['wall_s'] / 3600:.1f} h wall, "
+            f"{entry['threads']} torch thread(s) per scenario) on {entry['cpu']}; code `{short}`, "
+            f"torch {entry['torch']}, numpy {entry['numpy']}, Python {entry['python']}; "
+            f"started {str(entry['started'])[:10]}.")
+
+
+def _live_line(run: StoredRun, config: Any, profile: str) -> str:
+    """One Markdown bullet of :func:`provenance_note` for a run computed as the page was built."""
+    per_cell = len(config.seeds) // len(config.cells())
+    path = getattr(config, "data_path", None)
+    data = f"`{Path(path).name}`" if path else f"synthetic table of {config.n_rows:,} rows"
+    return (f"- **{run.name}** ({run.title}): computed as the page was built, at the "
+            f"`{profile}` profile: {data}, sizes {', '.join(config.model_sizes)}, error rates "
+            f"{', '.join(f'{p:g}' for p in config.error_pcts)} %, {per_cell} scenarios per "
+            f"cell, {config.epochs} epochs at batch {config.batch_size} (config "
+            f"`{config.content_hash()}`); no stored record.")
+
+
+def provenance_note(names: Sequence[str], results_dir: str | os.PathLike[str] = "results", *,
+                    profile: str = "book") -> str:
+    """A short Markdown note on where a chapter's rows come from, for the chapter's page.
+
+    A run whose manifest entry (:func:`read_manifest`) has the config hash of
+    ``run.config_for(profile)`` is described from that entry: data set and the first digits of
+    its SHA-256, scenarios, CPU hours, CPU, code commit, library versions and start date.
+    Any other run (the ``smoke`` or ``paper`` profile, or a run not stored yet) is said to be
+    computed as the page was built, with the profile.
+
+    Args:
+        names: stored runs (:data:`STORED_RUNS` names), in the order to list.
+        results_dir: the results root holding ``manifest.json``.
+        profile: the profile the chapter ran at.
+
+    Returns:
+        A paragraph (``**Provenance.** ...``) and one bullet per run.
+
+    Raises:
+        ValueError: an unknown run name or profile.
+        DatasetNotFoundError: ``profile="paper"`` for a run on DataCo rows without the real file.
+    """
+    check_profile(profile)
+    runs = [find_run(n) for n in names]
+    manifest = read_manifest(results_dir)["runs"]
+    lines = []
+    for run in runs:
+        config = run.config_for(profile)
+        entry = manifest.get(run.name)
+        stored = entry is not None and entry.get("config_hash") == config.content_hash()
+        lines.append(_stored_line(run, entry) if stored else _live_line(run, config, profile))
+    intro = (f"**Provenance.** The rows of this page come from {len(runs)} runs of the "
+             f"error-unlearning experiment (`python -m assd_repro.experiments.stored_runs "
+             f"list`); stored runs are checked against the current code by `make test`.")
+    return "\n".join([intro, "", *lines])
+
+
 # -- computing, loading, verifying --------------------------------------------------------------
 
 def _progress_file(store: ResultStore) -> Path:
@@ -232,6 +352,9 @@ def complete_run(run: StoredRun, *, results_dir: str | os.PathLike[str] = "resul
     if not store.compact_path.is_file() or missing:
         store.compact()
     manifest = read_manifest(results_dir)
+    recorded = manifest.get("runs", {}).get(run.name, {})
+    if not missing and recorded.get("config_hash") == config.content_hash():
+        return rows  # nothing computed: the record (commit, times) stays that of the run
     manifest.setdefault("runs", {})[run.name] = manifest_entry(
         run, rows, started=started, wall_s=state.get("wall_s", 0.0), threads=1)
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"

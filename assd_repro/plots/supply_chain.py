@@ -11,7 +11,7 @@ imported inside the functions. Figures are sized for the book's page width (abou
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,11 +29,16 @@ __all__ = [
     "SIZE_LABELS",
     "detection_table",
     "format_p",
+    "paired_table",
     "plot_accuracy_by_error",
     "plot_detection",
+    "plot_gain_by_size",
     "plot_gain_distribution",
+    "plot_paired_differences",
     "plot_strategy_gains",
     "table4",
+    "table4_accuracies",
+    "verdict_table",
 ]
 
 #: Display names of the MLP sizes (layers x neurons per layer), largest first as in Table 4.
@@ -457,4 +462,286 @@ def plot_strategy_gains(rows: pd.DataFrame,
                for m, c in zip(shown, colors, strict=True)]
     handles.append(Line2D([], [], color="black", lw=1.6, label="mean"))
     fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize="small")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's report: accuracies, paired differences, verdicts, per data source
+# --------------------------------------------------------------------------------------------
+
+_COMPARISON_LABELS: dict[str, str] = {"assd": "ASSD − baseline",
+                                      "finetune": "Fine-tune − baseline",
+                                      "retrain": "Retrain − baseline"}
+
+
+def _paper_cells(paper: pd.DataFrame | None) -> pd.DataFrame:
+    """The paper's Table 4, test split, indexed by ``(model_size, error_pct rounded)``."""
+    from assd_repro.paper import paper_table
+
+    paper = paper_table("error_unlearning") if paper is None else paper
+    _require(paper, ["model_size", "split", "error_pct", "baseline_mean", "unlearn_mean",
+                     "p_value"], 'paper_table("error_unlearning")')
+    test = paper[paper["split"] == "test"]
+    return test.assign(_key=test["error_pct"].astype(float).round(4)).set_index(
+        ["model_size", "_key"])
+
+
+def _wrap(label: str, width: int = 24) -> str:
+    """A panel title broken into lines of at most ``width`` characters."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _interval(mean: float, low: float, high: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "–"
+    if math.isnan(low) or math.isnan(high):
+        return _signed(mean, digits)
+    return f"{mean:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+
+
+def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
+                      split: str = "test", digits: int = 2) -> pd.DataFrame:
+    """Table 4's accuracies, ours beside the paper's, as strings for the book.
+
+    Args:
+        stats: output of :func:`~assd_repro.experiments.error_stats.cell_statistics`.
+        paper: the paper's Table 4 (None loads it); its test split is shown beside ``split``.
+        split: ``"test"`` or ``"train"``.
+        digits: decimals (percent).
+
+    Returns:
+        Index ``(model size, error)``; columns ``(scenarios, "")`` and per method (Baseline,
+        Retrain, Fine-tune, ASSD) ``ours`` and ``paper``: mean ± standard deviation over the
+        scenarios (%); "–" where the paper has no cell.
+
+    Raises:
+        ValueError: ``stats`` lacks ``model_size``, ``error_pct``, ``split`` or
+            ``n_scenarios``; ``split`` has no row.
+    """
+    _require(stats, ["model_size", "error_pct", "split", "n_scenarios"], "cell_statistics")
+    ours = _split(stats, split, "statistics")
+    keyed = _paper_cells(paper)
+    records, index = [], []
+    for row in ours.to_dict("records"):
+        key = (row["model_size"], round(float(row["error_pct"]), 4))
+        ref = keyed.loc[key] if key in keyed.index else None
+        cells: dict[tuple[str, str], Any] = {("scenarios", ""): int(row["n_scenarios"])}
+        for m in _METHODS:
+            label = METHOD_LABELS.get(m, m)
+            cells[(label, "ours")] = format_mean_std(row.get(f"{m}_mean", math.nan),
+                                                     row.get(f"{m}_std"), digits)
+            name = _PAPER_NAMES[m]
+            cells[(label, "paper")] = ("–" if ref is None else format_mean_std(
+                float(ref[f"{name}_mean"]), float(ref[f"{name}_std"]), digits))
+        records.append(cells)
+        index.append((row["model_size"], _pct(float(row["error_pct"]))))
+    table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
+        index, names=["model size", "error"]))
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
+def paired_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None, *,
+                 digits: int = 2) -> pd.DataFrame:
+    """Paired differences against the baseline per cell and method, as strings for the book.
+
+    Args:
+        paired: output of :func:`~assd_repro.experiments.error_stats.paired_comparisons`
+            against the baseline.
+        paper: the paper's Table 4 (None loads it).
+        digits: decimals of the differences (points).
+
+    Returns:
+        Index ``(model size, error, comparison)`` (``"ASSD − baseline"``, ...); columns
+        ``(n, "")``, ``(difference (points), ours [95 % CI])`` and ``(..., paper)`` (the
+        difference of the paper's means), ``(p paired, raw)`` and ``(p paired, Holm)``,
+        ``(p ind. (authors' test), raw / Holm / paper)`` (the paper's p for ASSD only) and
+        ``(MDE (points), 80 % power)``.
+
+    Raises:
+        ValueError: ``paired`` lacks a column of ``paired_comparisons``; it has no row.
+    """
+    _require(paired, ["model_size", "error_pct", "method", "n", "diff_mean", "ci_low",
+                      "ci_high", "p_paired", "p_paired_holm", "p_ind", "p_ind_holm", "mde"],
+             "paired_comparisons")
+    if paired.empty:
+        raise ValueError("paired has no row: pass paired_comparisons(rows) of a finished run")
+    keyed = _paper_cells(paper)
+    records, index = [], []
+    for row in paired.to_dict("records"):
+        key = (row["model_size"], round(float(row["error_pct"]), 4))
+        ref = keyed.loc[key] if key in keyed.index else None
+        m = row["method"]
+        paper_diff = (math.nan if ref is None else
+                      float(ref[f"{_PAPER_NAMES[m]}_mean"] - ref["baseline_mean"]))
+        records.append({
+            ("n", ""): int(row["n"]),
+            ("difference (points)", "ours [95 % CI]"): _interval(
+                row["diff_mean"], row["ci_low"], row["ci_high"], digits),
+            ("difference (points)", "paper"): _signed(paper_diff, digits),
+            ("p paired", "raw"): format_p(row["p_paired"]),
+            ("p paired", "Holm"): format_p(row["p_paired_holm"]),
+            ("p ind. (authors' test)", "raw"): format_p(row["p_ind"]),
+            ("p ind. (authors' test)", "Holm"): format_p(row["p_ind_holm"]),
+            ("p ind. (authors' test)", "paper"): ("–" if ref is None or m != "assd"
+                                                  else format_p(str(ref["p_value"]))),
+            ("MDE (points)", "80 % power"): ("–" if math.isnan(row["mde"])
+                                             else f"{row['mde']:.{digits}f}"),
+        })
+        index.append((row["model_size"], _pct(float(row["error_pct"])),
+                      _COMPARISON_LABELS.get(m, f"{m} − baseline")))
+    table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
+        index, names=["model size", "error", "comparison"]))
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
+def verdict_table(verdicts: Mapping[str, pd.DataFrame], *, digits: int = 2) -> pd.DataFrame:
+    """The verdicts of claims C4-C6 per data source, as strings for the book.
+
+    Args:
+        verdicts: data-source label -> output of
+            :func:`~assd_repro.experiments.error_headlines.claim_verdicts`.
+        digits: decimals of the differences (points).
+
+    Returns:
+        Index ``(data, claim, comparison, cell)``; columns ``claimed`` (``"> 0"`` or
+        ``"< 0"``), ``n``, ``ours [95 % CI]``, ``paper`` (difference of the paper's means) and
+        ``verdict``. Empty (with these columns) when no claim was tested.
+    """
+    records, index = [], []
+    for label, frame in verdicts.items():
+        for row in frame.to_dict("records"):
+            records.append({
+                "claimed": "> 0" if row["direction"] > 0 else "< 0", "n": int(row["n"]),
+                "ours [95 % CI]": _interval(row["estimate"], row["ci_low"], row["ci_high"],
+                                            digits),
+                "paper": _signed(float(row["paper"]), digits), "verdict": row["verdict"]})
+            index.append((label, row["claim"], row["comparison"],
+                          f"{row['model_size']}, {_pct(float(row['error_pct']))}"))
+    columns = ["claimed", "n", "ours [95 % CI]", "paper", "verdict"]
+    names = ["data", "claim", "comparison", "cell"]
+    if not records:
+        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=names))
+    return pd.DataFrame(records, columns=columns,
+                        index=pd.MultiIndex.from_tuples(index, names=names))
+
+
+def plot_paired_differences(paired: Mapping[str, pd.DataFrame], *,
+                            methods: Sequence[str] = ("assd", "finetune")) -> Figure:
+    """Mean paired difference against the baseline with its 95 % interval, by error rate
+    (Fig. 4's subject): one panel per data source and method, one line per model size.
+
+    Args:
+        paired: data-source label (the panel title; say "synthetic" for synthetic data) ->
+            :func:`~assd_repro.experiments.error_stats.paired_comparisons`.
+        methods: methods drawn, one row of panels each.
+
+    Returns:
+        The figure; x the error rates (%, equally spaced), y the difference (points), a dashed
+        zero line; each panel has its own y scale.
+
+    Raises:
+        ValueError: ``paired`` is empty; a frame lacks a column of ``paired_comparisons`` or
+            holds no row of a method in ``methods``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not paired:
+        raise ValueError("paired is empty: pass {data-source label: paired_comparisons(rows)}")
+    frames = dict(paired)
+    for frame in frames.values():
+        _require(frame, ["model_size", "error_pct", "method", "diff_mean", "ci_low", "ci_high"],
+                 "paired_comparisons")
+        missing = [m for m in methods if m not in set(frame["method"])]
+        if missing:
+            raise ValueError(f"methods {missing} have no row; the frame holds "
+                             f"{sorted(set(frame['method']))}")
+    fig, axes = plt.subplots(len(methods), len(frames), squeeze=False,
+                             figsize=(7.0, 2.6 * len(methods) + 0.6), layout="constrained")
+    size_colors = dict(zip(SIZE_LABELS, ("#d55e00", "#0072b2", "#009e73"), strict=True))
+    for j, (label, frame) in enumerate(frames.items()):
+        pcts = sorted(set(frame["error_pct"].astype(float)))
+        for i, m in enumerate(methods):
+            ax = axes[i, j]
+            part = frame[frame["method"] == m]
+            sizes = _sizes(part["model_size"])
+            for k, size in enumerate(sizes):
+                cell = part[part["model_size"] == size].sort_values("error_pct")
+                x = np.searchsorted(pcts, cell["error_pct"].to_numpy(dtype=float))
+                x = x + (k - (len(sizes) - 1) / 2) * 0.12
+                mean = cell["diff_mean"].to_numpy(dtype=float)
+                err = np.vstack([mean - cell["ci_low"].to_numpy(dtype=float),
+                                 cell["ci_high"].to_numpy(dtype=float) - mean])
+                ax.errorbar(x, mean, yerr=np.nan_to_num(err), marker="o", ms=3.5, lw=1.2,
+                            capsize=2, color=size_colors.get(size, "grey"),
+                            label=SIZE_LABELS.get(size, size))
+            ax.axhline(0.0, color="black", lw=0.8, ls="--")
+            ax.set_xticks(range(len(pcts)), [f"{p:g}" for p in pcts])
+            ax.set_title(f"{_wrap(label)}\n{_COMPARISON_LABELS.get(m, m)}", fontsize="small")
+            if j == 0:
+                ax.set_ylabel("difference (points)")
+            if i == len(methods) - 1:
+                ax.set_xlabel("wrong labels in D (%)")
+    legend: dict[str, Any] = {}
+    for ax in axes.ravel():
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(text, handle)
+    order = [SIZE_LABELS.get(s, s) for s in _sizes(pd.Series([str(v) for f in frames.values()
+                                                              for v in f["model_size"]]))]
+    fig.legend([legend[t] for t in order if t in legend], [t for t in order if t in legend],
+               loc="outside upper center", ncols=max(1, len(legend)))
+    return fig
+
+
+def plot_gain_by_size(gains: Mapping[str, pd.DataFrame], *, error_pct: float = 1.0,
+                      methods: Sequence[str] = ("assd", "finetune")) -> Figure:
+    """Per-scenario test gains over the baseline at one error rate, by model size (Fig. 5's
+    subject): one panel per data source.
+
+    Args:
+        gains: data-source label (the panel title; say "synthetic" for synthetic data) ->
+            :func:`~assd_repro.experiments.error_stats.scenario_gains`.
+        error_pct: the error rate shown (percent).
+        methods: methods whose ``{method}_gain`` is drawn side by side.
+
+    Returns:
+        The figure: per size and method one point per scenario, a black bar at their mean, a
+        box from 8 scenarios on, a dashed zero line; each panel has its own y scale (the
+        sources' test sets differ in size). A source without the
+        error rate gets an empty panel saying so.
+
+    Raises:
+        ValueError: ``gains`` is empty; a frame lacks ``model_size``, ``error_pct``, ``split``
+            or a ``{method}_gain`` column.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if not gains:
+        raise ValueError("gains is empty: pass {data-source label: scenario_gains(rows)}")
+    colors = [METHOD_COLORS.get(m, "grey") for m in methods]
+    fig, axes = plt.subplots(1, len(gains), squeeze=False, figsize=(7.0, 3.4),
+                             layout="constrained")
+    for k, (ax, (label, frame)) in enumerate(zip(axes[0], gains.items(), strict=True)):
+        _require(frame, ["model_size", "error_pct", "split", *(f"{m}_gain" for m in methods)],
+                 "scenario_gains")
+        test = frame[(frame["split"] == "test")
+                     & np.isclose(frame["error_pct"].astype(float), error_pct)]
+        ax.set_title(_wrap(label), fontsize="small")
+        if test.empty:
+            ax.text(0.5, 0.5, f"no {_pct(error_pct)} cell", ha="center", transform=ax.transAxes)
+            continue
+        sizes = _sizes(test["model_size"])
+        groups = [[test.loc[test["model_size"] == s, f"{m}_gain"].to_numpy() for m in methods]
+                  for s in sizes]
+        _strips(ax, groups, sizes, colors, seed=k)
+        ax.set_xlabel("model size")
+    axes[0, 0].set_ylabel(f"test gain at {_pct(error_pct)} (points)")
+    handles = [Line2D([], [], ls="none", marker="o", ms=4, color=c, label=METHOD_LABELS.get(m, m))
+               for m, c in zip(methods, colors, strict=True)]
+    handles.append(Line2D([], [], color="black", lw=1.6, label="mean"))
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
     return fig

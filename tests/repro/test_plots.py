@@ -14,7 +14,15 @@ from assd_repro.plots.lambda_plateau import (  # noqa: E402
     plot_param_importances,
     plot_plateau,
 )
-from assd_repro.plots.supply_chain import plot_strategy_gains, table4  # noqa: E402
+from assd_repro.plots.supply_chain import (  # noqa: E402
+    paired_table,
+    plot_gain_by_size,
+    plot_paired_differences,
+    plot_strategy_gains,
+    table4,
+    table4_accuracies,
+    verdict_table,
+)
 
 SUMMARY_COLUMNS = ["dataset", "kind", "model", "target", "method", "metric", "mean", "std", "n"]
 PLATEAU_COLUMNS = ["task", "kind", "method", "alpha", "metric", "value"]
@@ -80,3 +88,103 @@ def test_plot_strategy_gains_refuses_strategies_without_rows() -> None:
     with pytest.raises(ValueError, match=r"strategies \['assd_detected'\] have no row; the rows "
                                          r"hold the methods \['assd_oracle'\]"):
         plot_strategy_gains(rows, strategies=["assd_oracle", "assd_detected"])
+
+
+# -- the error-unlearning chapter's report tables and figures ---------------------------------
+
+def _report_rows(pcts=(1.0, 3.0)) -> pd.DataFrame:
+    """Two sizes, two error rates (3 % is not in the paper), 4 replicates, known differences."""
+    rows = []
+    for size, gain in (("5x250", 1.0), ("2x50", 0.25)):
+        for pct in pcts:
+            for r in range(4):
+                base = 80.0 + r
+                values = {"baseline": base, "retrain": base + 0.5, "finetune": base,
+                          "assd": base + gain + 0.125 * (-1) ** r}
+                for split in ("test", "train"):
+                    for method, value in values.items():
+                        rows.append({"model_size": size, "error_pct": pct, "replicate": r,
+                                     "method": method, "split": split, "value": value,
+                                     "n_eval": 400})
+    return pd.DataFrame(rows)
+
+
+def test_table4_accuracies_put_the_paper_beside_ours() -> None:
+    from assd_repro.experiments.error_stats import cell_statistics
+
+    table = table4_accuracies(cell_statistics(_report_rows()))
+    assert list(table.index) == [("5x250", "1%"), ("5x250", "3%"), ("2x50", "1%"),
+                                 ("2x50", "3%")]
+    assert table.loc[("5x250", "1%"), ("Baseline", "ours")] == "81.50 ± 1.29"
+    assert table.loc[("5x250", "1%"), ("ASSD", "paper")] == "86.61 ± 0.24"
+    assert table.loc[("5x250", "3%"), ("ASSD", "paper")] == "–"      # not a cell of the paper
+    assert table.loc[("2x50", "1%"), ("scenarios", "")] == 4
+    with pytest.raises(ValueError, match=r"split='train' has no rows"):
+        table4_accuracies(cell_statistics(_report_rows()).query("split == 'test'"), split="train")
+
+
+def test_paired_table_formats_intervals_and_p_values() -> None:
+    from assd_repro.experiments.error_stats import paired_comparisons
+
+    paired = paired_comparisons(_report_rows())
+    table = paired_table(paired)
+    assert table.index.names == ["model size", "error", "comparison"]
+    row = table.loc[("5x250", "1%", "ASSD − baseline")]
+    assert row[("difference (points)", "ours [95 % CI]")].startswith("+1.00 [+0.")
+    assert row[("difference (points)", "paper")] == "+0.61"
+    assert row[("p ind. (authors' test)", "paper")] == "<0.05"
+    fine = table.loc[("5x250", "1%", "Fine-tune − baseline")]
+    assert fine[("difference (points)", "ours [95 % CI]")] == "+0.00 [+0.00, +0.00]"
+    assert fine[("p ind. (authors' test)", "paper")] == "–"           # the paper's p is ASSD's
+    assert fine[("MDE (points)", "80 % power")] == "–"                # no spread, no test
+    assert table.loc[("5x250", "3%", "ASSD − baseline"), ("difference (points)", "paper")] == "–"
+    with pytest.raises(ValueError, match="paired has no row"):
+        paired_table(paired.iloc[0:0])
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['mde'\]"):
+        paired_table(paired.drop(columns="mde"))
+
+
+def test_verdict_table_lists_every_test_and_copes_with_none() -> None:
+    from assd_repro.experiments.error_headlines import source_report
+
+    verdicts = {"hand (synthetic)": source_report(_report_rows()).verdicts}
+    table = verdict_table(verdicts)
+    assert table.index.names == ["data", "claim", "comparison", "cell"]
+    assert set(table.index.get_level_values("claim")) == {"C4", "C6"}
+    row = table.loc[("hand (synthetic)", "C6", "ASSD gain, larger − smaller (Welch)",
+                     "5x250 − 2x50, 1%")]
+    assert row["claimed"] == "> 0" and row["verdict"] == "supported" and row["n"] == 8
+    empty = verdict_table({"none": verdicts["hand (synthetic)"].iloc[0:0]})
+    assert empty.empty and list(empty.columns) == ["claimed", "n", "ours [95 % CI]", "paper",
+                                                   "verdict"]
+
+
+def test_plot_paired_differences_draws_every_source_and_size() -> None:
+    from assd_repro.experiments.error_stats import paired_comparisons
+
+    paired = paired_comparisons(_report_rows())
+    small = paired[paired["model_size"] == "2x50"]
+    fig = plot_paired_differences({"a": small, "b (synthetic)": paired})
+    assert len(fig.axes) == 4
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["5x250 (large)",
+                                                                  "2x50 (small)"]
+    assert "synthetic" in fig.axes[1].get_title()
+    with pytest.raises(ValueError, match=r"methods \['retrain'\] have no row"):
+        plot_paired_differences({"a": paired[paired["method"] == "assd"]},
+                                methods=("assd", "retrain"))
+    with pytest.raises(ValueError, match="paired is empty"):
+        plot_paired_differences({})
+
+
+def test_plot_gain_by_size_marks_a_source_without_the_error_rate() -> None:
+    from assd_repro.experiments.error_stats import scenario_gains
+
+    fig = plot_gain_by_size({"a": scenario_gains(_report_rows()),
+                             "b": scenario_gains(_report_rows(pcts=(3.0,)))})
+    assert len(fig.axes) == 2
+    assert [t.get_text() for t in fig.axes[1].texts] == ["no 1% cell"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["5x250", "2x50"]
+    with pytest.raises(ValueError, match="gains is empty"):
+        plot_gain_by_size({})
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['finetune_gain'\]"):
+        plot_gain_by_size({"a": scenario_gains(_report_rows()).drop(columns="finetune_gain")})

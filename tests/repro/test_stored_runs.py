@@ -50,6 +50,14 @@ def test_complete_run_compacts_and_records_provenance(smoke) -> None:
     assert entry["compute_s"] > 0 and entry["wall_s"] > 0
 
 
+def test_a_second_call_keeps_the_record_of_the_run(smoke) -> None:
+    run, rows, root = smoke
+    before = (root / "manifest.json").read_text()
+    again = stored_runs.complete_run(run, results_dir=root, progress=False)
+    pd.testing.assert_frame_equal(again, rows)
+    assert (root / "manifest.json").read_text() == before
+
+
 def test_test_predictions_are_stored_and_agree_with_the_accuracy(smoke) -> None:
     import numpy as np
 
@@ -112,3 +120,120 @@ def test_stored_run_matches_the_current_code(name: str) -> None:
     """Every committed run: config hash, scenario count, cheapest scenario recomputed exactly."""
     report = stored_runs.verify_run(name, STORED)
     assert report["n_scenarios"] == ENTRIES[name]["n_scenarios"]
+
+
+# -- profiles and provenance ----------------------------------------------------------------------
+
+#: The book configs' content hashes: running and stored computations depend on them.
+BOOK_HASHES = {
+    "table4-sample": "e9070e8cc203",
+    "table4-sample-leak-free": "25ea1ad34169",
+    "table4-sample-own-init": "6c488986c6d0",
+    "table4-synthetic": "d4e079725d43",
+    "fig5-synthetic-small": "770d7b5baf3b",
+    "fig5-synthetic-5x250": "98dcead70696",
+}
+
+
+def test_every_stored_run_has_a_pinned_book_hash() -> None:
+    assert {run.name for run in stored_runs.STORED_RUNS} == set(BOOK_HASHES)
+
+
+@pytest.mark.parametrize("name", sorted(BOOK_HASHES))
+def test_book_config_hash_is_unchanged(name: str) -> None:
+    run = stored_runs.find_run(name)
+    assert run.config().content_hash() == BOOK_HASHES[name]
+    assert run.config_for("book").content_hash() == BOOK_HASHES[name]
+
+
+@pytest.mark.parametrize("name", sorted(BOOK_HASHES))
+def test_smoke_config_is_a_tiny_analogue_of_the_book_run(name: str) -> None:
+    run = stored_runs.find_run(name)
+    book, smoke = run.config(), run.config_for("smoke")
+    assert smoke.profile == "smoke" and smoke.n_scenarios == stored_runs.SMOKE_SCENARIOS == 2
+    assert smoke.epochs == 5 and len(smoke.seeds) <= 10
+    assert (smoke.protocol, smoke.init_seed, smoke.batch_size, smoke.keep_test_predictions,
+            smoke.hyperparameters) == (book.protocol, book.init_seed, book.batch_size,
+                                        book.keep_test_predictions, book.hyperparameters)
+    if book.data_path is None:           # synthetic: the same table, at 6,000 rows
+        assert smoke.data_path is None and smoke.n_rows == stored_runs.SMOKE_SYNTHETIC_ROWS
+        assert smoke.error_pcts == book.error_pcts
+        # the Fig. 5 runs keep their sizes (claim C6 compares them); Table 4 runs 2x50 only
+        assert smoke.model_sizes == (book.model_sizes if name.startswith("fig5") else ("2x50",))
+    else:                                # the real sample; its 2x50 smoke cells are shared
+        assert smoke.data_path == book.data_path and smoke.model_sizes == ("2x50",)
+    assert smoke.content_hash() != book.content_hash()
+
+
+@pytest.mark.parametrize("name", sorted(BOOK_HASHES))
+def test_paper_config_has_the_papers_settings(name: str, monkeypatch, tmp_path: Path) -> None:
+    from assd_repro.experiments.supply_chain_pipeline import (
+        FULL_SIZE_ROWS,
+        TUNED_HYPERPARAMETERS,
+    )
+
+    real = tmp_path / "DataCoSupplyChainDataset.csv"
+    real.write_text("stand-in for the real file\n")
+    monkeypatch.setenv("ASSD_DATACO", str(real))
+    run = stored_runs.find_run(name)
+    book, paper = run.config(), run.config_for("paper")
+    assert paper.profile == "paper" and paper.epochs == 25 and paper.batch_size == 1024
+    assert {s: (lr, wd) for s, lr, wd in paper.hyperparameters} == TUNED_HYPERPARAMETERS
+    assert paper.n_scenarios == stored_runs.PAPER_SCENARIOS == 100
+    assert (paper.protocol, paper.init_seed, paper.model_sizes, paper.error_pcts,
+            paper.keep_test_predictions) == (book.protocol, book.init_seed, book.model_sizes,
+                                             book.error_pcts, book.keep_test_predictions)
+    if book.data_path is None:
+        assert paper.data_path is None and paper.n_rows == FULL_SIZE_ROWS
+    else:
+        assert paper.data_path == str(real)
+
+
+def test_paper_config_of_a_sample_run_needs_the_real_file(monkeypatch) -> None:
+    from assd_repro.data import DatasetNotFoundError
+
+    monkeypatch.delenv("ASSD_DATACO", raising=False)
+    monkeypatch.delenv("ASSD_DATA", raising=False)
+    with pytest.raises(DatasetNotFoundError, match="ASSD_DATACO"):
+        stored_runs.find_run("table4-sample").config_for("paper")
+
+
+def test_config_for_refuses_unknown_profiles_and_runs_without_profiles() -> None:
+    with pytest.raises(ValueError, match="unknown profile 'gpu'"):
+        stored_runs.find_run("table4-sample").config_for("gpu")
+    with pytest.raises(ValueError, match="has only the book profile"):
+        smoke_run().config_for("smoke")
+    assert smoke_run().config_for("book").content_hash() == smoke_run().config().content_hash()
+
+
+def test_provenance_note_from_the_manifest(smoke) -> None:
+    run, _, root = smoke
+    entry = stored_runs.read_manifest(root)["runs"][run.name]
+    note = stored_runs.provenance_note([run.name], root)
+    assert note.startswith("**Provenance.**") and note.count("\n- ") == 1
+    assert f"SHA-256 `{entry['dataset']['sha256'][:12]}…`" in note
+    assert f"{entry['n_scenarios']:,} scenarios ({entry['n_per_cell']} per cell)" in note
+    assert f"{entry['compute_s'] / 3600:.1f} CPU hours" in note
+    for key in ("torch", "numpy", "python", "cpu"):
+        assert str(entry[key]) in note
+    assert f"code `{entry['code_commit'][:10]}" in note
+    assert f"started {entry['started'][:10]}" in note
+    assert "computed as the page was built" not in note
+
+
+def test_provenance_note_says_what_was_computed_live(tmp_path: Path) -> None:
+    note = stored_runs.provenance_note(["table4-sample", "table4-synthetic"], tmp_path,
+                                       profile="smoke")
+    lines = note.splitlines()
+    assert len(lines) == 4 and all("computed as the page was built, at the `smoke` profile"
+                                   in line for line in lines[2:])
+    assert "synthetic table of 6,000 rows" in lines[3]
+    smoke = stored_runs.find_run("table4-sample").config_for("smoke")
+    assert f"(config `{smoke.content_hash()}`)" in lines[2]
+    # a manifest entry of another config (here the book run) is not this profile's record
+    entry = {"runs": {"table4-sample": {"config_hash": BOOK_HASHES["table4-sample"]}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(entry))
+    assert "computed as the page was built" in stored_runs.provenance_note(
+        ["table4-sample"], tmp_path, profile="smoke")
+    with pytest.raises(ValueError, match="no stored run 'x'"):
+        stored_runs.provenance_note(["x"], tmp_path)
