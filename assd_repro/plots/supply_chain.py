@@ -107,6 +107,20 @@ def _signed(value: float, digits: int) -> str:
     return "–" if math.isnan(value) else f"{value:+.{digits}f}"
 
 
+
+def _method_cells(row: Mapping[str, Any], ref: Any, digits: int) -> dict[tuple[str, str], str]:
+    """``(method label, "ours"/"paper") -> "mean ± std"`` of one cell (paper: "–" when absent)."""
+    cells: dict[tuple[str, str], str] = {}
+    for m in _METHODS:
+        label = METHOD_LABELS.get(m, m)
+        cells[(label, "ours")] = format_mean_std(row.get(f"{m}_mean", math.nan),
+                                                 row.get(f"{m}_std"), digits)
+        name = _PAPER_NAMES[m]
+        cells[(label, "paper")] = ("–" if ref is None else format_mean_std(
+            float(ref[f"{name}_mean"]), float(ref[f"{name}_std"]), digits))
+    return cells
+
+
 def table4(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *, split: str | None = "test",
            digits: int = 2) -> pd.DataFrame:
     """Table 4 with our numbers beside the paper's, as strings for the book.
@@ -149,14 +163,7 @@ def table4(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *, split: str
         row = r._asdict()
         key = (row["model_size"], row["split"], round(float(row["error_pct"]), 4))
         ref = keyed.loc[key] if key in keyed.index else None
-        cells: dict[tuple[str, str], str] = {}
-        for m in _METHODS:
-            label = METHOD_LABELS.get(m, m)
-            cells[(label, "ours")] = format_mean_std(row.get(f"{m}_mean", math.nan),
-                                                     row.get(f"{m}_std"), digits)
-            p_name = _PAPER_NAMES[m]
-            cells[(label, "paper")] = ("–" if ref is None else format_mean_std(
-                float(ref[f"{p_name}_mean"]), float(ref[f"{p_name}_std"]), digits))
+        cells: dict[tuple[str, str], str] = _method_cells(row, ref, digits)
         gain = row["assd_mean"] - row["baseline_mean"]
         paper_gain = math.nan if ref is None else ref["unlearn_mean"] - ref["baseline_mean"]
         versus = math.nan if ref is None else row["assd_mean"] - ref["unlearn_mean"]
@@ -528,13 +535,7 @@ def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
         key = (row["model_size"], round(float(row["error_pct"]), 4))
         ref = keyed.loc[key] if key in keyed.index else None
         cells: dict[tuple[str, str], Any] = {("scenarios", ""): int(row["n_scenarios"])}
-        for m in _METHODS:
-            label = METHOD_LABELS.get(m, m)
-            cells[(label, "ours")] = format_mean_std(row.get(f"{m}_mean", math.nan),
-                                                     row.get(f"{m}_std"), digits)
-            name = _PAPER_NAMES[m]
-            cells[(label, "paper")] = ("–" if ref is None else format_mean_std(
-                float(ref[f"{name}_mean"]), float(ref[f"{name}_std"]), digits))
+        cells.update(_method_cells(row, ref, digits))
         records.append(cells)
         index.append((row["model_size"], _pct(float(row["error_pct"]))))
     table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
