@@ -182,6 +182,7 @@ STORED_RUNS: tuple[StoredRun, ...] = (
                 n_scenarios=30),
 )
 
+
 def find_run(name: str) -> StoredRun:
     """The stored run called ``name``.
 
