@@ -243,23 +243,40 @@ import sys
 sys.path.insert(0, {tests!r})
 from engine_toy import ToyConfig, toy_scenario
 from assd_repro.experiments import run_scenarios
-config = ToyConfig.for_profile("smoke", seeds=tuple(range(12)), sleep_s=0.05)
+config = ToyConfig.for_profile("smoke", seeds=tuple(range({n_seeds})), sleep_s=0.05)
 print("running", flush=True)
 run_scenarios(toy_scenario, config, results_dir={results!r}, progress=False)
 """
+KILL_SEEDS = 30
+
+
+def _finished_files(folder: Path) -> int:
+    return len(list(folder.glob("scenario-*.parquet"))) if folder.exists() else 0
 
 
 def test_kill_at_ten_seeded_random_points_then_rerun_gives_the_same_table(tmp_path: Path) -> None:
     """kill -9 at 10 random moments (seeded) of a grid, each restart resuming the last; the final
-    rerun gives the table of an uninterrupted run."""
-    config = ToyConfig.for_profile("smoke", seeds=tuple(range(12)), sleep_s=0.05)
-    script = KILL_SCRIPT.format(tests=str(REPO / "tests" / "repro"), results=str(tmp_path / "killed"))
+    rerun gives the table of an uninterrupted run.
+
+    Each kill comes a seeded random time (0 to one scenario's ~0.06 s) after the restarted
+    process has stored its first new scenario, so every restart makes progress and the kills
+    land at random points of the compute/write cycle whatever the machine's load.
+    """
+    config = ToyConfig.for_profile("smoke", seeds=tuple(range(KILL_SEEDS)), sleep_s=0.05)
+    script = KILL_SCRIPT.format(
+        tests=str(REPO / "tests" / "repro"), results=str(tmp_path / "killed"), n_seeds=KILL_SEEDS
+    )
     store = ResultStore(config, tmp_path / "killed")
     rng = np.random.default_rng(10)
     progress = []
-    for delay in rng.uniform(0.0, 0.4, size=10):  # seconds after the imports; a scenario ~0.06 s
+    for delay in rng.uniform(0.0, 0.06, size=10):
+        before = _finished_files(store.folder)
         proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE)
         assert proc.stdout is not None and proc.stdout.readline() == b"running\n"
+        deadline = time.monotonic() + 120.0
+        while _finished_files(store.folder) == before and proc.poll() is None:
+            assert time.monotonic() < deadline, "the restarted run stored nothing in 120 s"
+            time.sleep(0.002)
         time.sleep(delay)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -267,7 +284,8 @@ def test_kill_at_ten_seeded_random_points_then_rerun_gives_the_same_table(tmp_pa
         for path in store.folder.glob("scenario-*.parquet"):
             assert store.is_done(int(path.stem.split("-")[1])), path  # no partial file ever
         progress.append(len(store.load(set_aside=False)))
-    assert progress[-1] < len(config.seeds) and len(set(progress)) >= 3, progress  # killed midway
+    assert progress == sorted(set(progress)), progress  # every restart resumed and added
+    assert progress[-1] < len(config.seeds), progress  # killed midway
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoredResultWarning)  # nothing partial was ever stored
         resumed = run_scenarios(toy_scenario, config, results_dir=tmp_path / "killed", progress=False)
