@@ -67,6 +67,7 @@ __all__ = [
     "model_sizes",
     "only_test_split",
     "paired_headlines",
+    "paper_difference",
     "paper_headlines",
     "recipe_headlines",
     "selection_headlines",
@@ -491,7 +492,7 @@ def _paper_test() -> pd.DataFrame:
     return paper.set_index(_CELL_KEYS)
 
 
-def _paper_difference(size: str, pct: float, method: str, against: str) -> float:
+def paper_difference(size: str, pct: float, method: str, against: str) -> float:
     """The paper's Table 4 mean of ``method`` minus that of ``against`` (points; NaN: no cell)."""
     paper = _paper_test()
     if (size, pct) not in paper.index:
@@ -510,7 +511,7 @@ def _cell_claims(paired: pd.DataFrame, mask: pd.Series, claim: str, comparison: 
         "error_pct": part["error_pct"].astype(float), "direction": direction, "n": part["n"],
         "estimate": part["diff_mean"], "ci_low": part["ci_low"], "ci_high": part["ci_high"],
         "p_value": part["p_paired"], "p_holm": part["p_paired_holm"],
-        "paper": [_paper_difference(s, float(p), m, a) for s, p, m, a in zip(
+        "paper": [paper_difference(s, float(p), m, a) for s, p, m, a in zip(
             part["model_size"], part["error_pct"], part["method"], part["against"], strict=True)],
         "verdict": verdict(part["ci_low"].to_numpy(), part["ci_high"].to_numpy(), direction)
         if len(part) else [],
@@ -528,8 +529,8 @@ def _size_claims(rows: pd.DataFrame) -> pd.DataFrame:
         if counts.get(a, 0) < 2 or counts.get(b, 0) < 2:
             continue
         r = compare_sizes(rows, a, b, error_pct=C6_PCT)
-        paper = (_paper_difference(a, C6_PCT, "assd", "baseline")
-                 - _paper_difference(b, C6_PCT, "assd", "baseline"))
+        paper = (paper_difference(a, C6_PCT, "assd", "baseline")
+                 - paper_difference(b, C6_PCT, "assd", "baseline"))
         out.append({"claim": "C6", "comparison": "ASSD gain, larger − smaller (Welch)",
                     "model_size": f"{a} − {b}", "error_pct": C6_PCT, "direction": 1,
                     "n": r["n_a"] + r["n_b"], "estimate": r["diff"], "ci_low": r["ci_low"],
