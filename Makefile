@@ -10,12 +10,18 @@ JB     := $(VENV)/bin/jupyter-book
 KEY    := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 RESULTS ?= $(CURDIR)/results
 PYTEST_ARGS ?=
+# The published book's repository (https://host/owner/repo): when set, make book builds with
+# _config.yml plus this URL and the repository and issue buttons (book/_ext/published_config.py).
+# Empty: no repository button.
+REPOSITORY_URL ?=
+PUBLISHED_CONFIG := _build/_config.published.yml
 
-.PHONY: help test book book-paper bench bench-import results install-test install-book constraints clean
+.PHONY: help test book book-check browser book-paper bench bench-import results install-test install-book constraints clean
 
 help:
 	@echo "make test        - install if needed; mypy (core), unit tests, notebooks (nbval, smoke), smoke book"
 	@echo "make book        - install if needed; build the book (book profile) into _build/html"
+	@echo "make book-check  - build the smoke book and check it offline at desktop and phone width"
 	@echo "make book-paper  - run every notebook at the paper profile (GPU, real data) with papermill"
 	@echo "make bench       - performance benchmarks (tables on stdout, CSV in benchmarks/results)"
 	@echo "make results     - compute what is missing of the book's stored runs (CPU hours; resumable)"
@@ -45,10 +51,31 @@ test: install-test
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
 		--path-output _build/smoke .
+	$(MAKE) --no-print-directory browser
+	$(PY) book/check_book.py _build/smoke/_build/html
 
 book: install-book
-	ASSD_PROFILE=book ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going .
+	$(if $(strip $(REPOSITORY_URL)),$(PY) book/_ext/published_config.py "$(strip $(REPOSITORY_URL))" _config.yml $(PUBLISHED_CONFIG))
+	ASSD_PROFILE=book ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
+		$(if $(strip $(REPOSITORY_URL)),--config $(PUBLISHED_CONFIG)) .
 	@echo "book: open _build/html/index.html"
+
+# The smoke book, checked as a reader sees it (book/check_book.py): no network resources, every
+# page reachable, MathJax typeset, code lines <= 88 characters, no overflow at 1,400 px or on a
+# 390 px phone; screenshots of three pages in _build/book-check.
+book-check: install-book browser
+	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
+		--path-output _build/smoke .
+	$(PY) book/check_book.py _build/smoke/_build/html --screenshots _build/book-check
+
+# Headless Chromium for the book check (the CHROMIUM variable, or a browser on the PATH, as
+# book/check_book.py looks for one): Debian's package is installed when there is none.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		command -v google-chrome >/dev/null || command -v google-chrome-stable >/dev/null || \
+		{ echo "installing Debian's chromium for the book check"; \
+		  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 book-paper: install-book
 	mkdir -p _build/paper-notebooks

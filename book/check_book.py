@@ -44,6 +44,9 @@ WIDTHS = {"desktop": 1400, "phone": 390}
 SCREENSHOT_PAGES = ("book/method.html", "notebooks/06_error_unlearning.html", "book/using_assd.html")
 SKIPPED_FOLDERS = ("_static", "_sources", "_images", "_downloads", "jupyter_execute", "reports")
 ATTRIBUTE = "data-book-check"
+#: Browsers that run the rendered checks, in order of preference (Debian's, then Google's,
+#: which GitHub's Ubuntu runners carry).
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Runs in the page after load and after MathJax has typeset; writes its findings as JSON into
 # <body data-book-check="...">, which --dump-dom returns.
@@ -182,8 +185,14 @@ def check_files(html_dir: Path) -> list[Finding]:
 
 
 def chromium() -> str:
-    """Path of the headless browser (``CHROMIUM`` or ``chromium`` on the PATH)."""
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """Path of the headless browser: ``$CHROMIUM``, else the first of :data:`BROWSERS` on the
+    PATH.
+
+    Raises:
+        FileNotFoundError: none is found (the message says how to install one).
+    """
+    found = os.environ.get("CHROMIUM") or next(
+        (path for name in BROWSERS if (path := shutil.which(name))), None)
     if not found:
         raise FileNotFoundError("headless Chromium not found: install Debian's `chromium` "
                                 "(make book-check does) or set CHROMIUM to its path")
