@@ -24,10 +24,12 @@ __all__ = [
     "METRIC_COLORS",
     "METRIC_LABELS",
     "PAPER_PLATEAUS",
+    "plateau_display",
     "plateau_table",
     "plot_param_importances",
     "plot_plateau",
     "plot_trials",
+    "sensitivity_display",
 ]
 
 #: Axis and legend names of the metrics (all in percent).
@@ -306,3 +308,71 @@ def plateau_table(bounds: pd.DataFrame,
     out = pd.concat([out, stated], axis=1)
     out["paper_width"] = out["paper_high"] / out["paper_low"]
     return out
+
+
+def _yes_no(value: Any) -> Any:
+    """``"yes"``/``"no"`` for a boolean (numpy's included), the value otherwise."""
+    return ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else value
+
+
+def plateau_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plateau_table` turned for the book's page: one column per task, one row per
+    quantity, so that it fits the page however long the task names are.
+
+    Args:
+        table: :func:`plateau_table` output.
+
+    Returns:
+        Columns: the tasks; index ``(what, quantity)``: ``this run`` (``α low``, ``α high``,
+        ``width``), ``ASSD`` (``α``, ``in bounds``, ``meets criteria``, "yes" or "no") and
+        ``paper`` (``task``, ``α low``, ``α high``, ``width``); values as in ``table``
+        (floats, NaN where there is none).
+
+    Raises:
+        ValueError: ``table`` lacks a column of :func:`plateau_table`'s.
+    """
+    rows = {("this run", "α low"): "alpha_low", ("this run", "α high"): "alpha_high",
+            ("this run", "width"): "width", ("ASSD", "α"): "assd_alpha",
+            ("ASSD", "in bounds"): "assd_in_bounds",
+            ("ASSD", "meets criteria"): "assd_meets_criteria",
+            ("paper", "task"): "paper_task", ("paper", "α low"): "paper_low",
+            ("paper", "α high"): "paper_high", ("paper", "width"): "paper_width"}
+    _require_columns(table, "table", ["task", *rows.values()])
+    shown = pd.DataFrame({key: table[column].map(_yes_no).to_list()
+                          for key, column in rows.items()},
+                         index=pd.Index(table["task"], name="task"), dtype=object)
+    shown.columns = pd.MultiIndex.from_tuples(list(rows), names=["", "quantity"])
+    return shown.T
+
+
+def sensitivity_display(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """The plateau found under several tolerances, with short labels for the book's page.
+
+    Args:
+        sensitivity: :func:`~assd_repro.experiments.alpha_plateau.plateau_bounds` outputs,
+            one per tolerance pair, concatenated, with the columns ``tolerance`` and
+            ``mia_tolerance`` added.
+
+    Returns:
+        Index ``(tolerance (Dr / MIA), task)`` in the order of ``sensitivity``, the first
+        level as ``"2 / 5"`` (points); columns ``α low``, ``α high``, ``points``,
+        ``ASSD α``, ``in bounds`` and ``meets criteria`` ("yes" or "no").
+
+    Raises:
+        ValueError: ``sensitivity`` lacks one of the columns ``task, tolerance,
+            mia_tolerance, alpha_low, alpha_high, n_points, assd_alpha, assd_in_bounds,
+            assd_meets_criteria``.
+    """
+    columns = {"alpha_low": "α low", "alpha_high": "α high", "n_points": "points",
+               "assd_alpha": "ASSD α", "assd_in_bounds": "in bounds",
+               "assd_meets_criteria": "meets criteria"}
+    _require_columns(sensitivity, "sensitivity",
+                     ["task", "tolerance", "mia_tolerance", *columns])
+    tolerance = [f"{t:g} / {m:g}" for t, m in zip(sensitivity["tolerance"],
+                                                    sensitivity["mia_tolerance"], strict=True)]
+    shown = sensitivity[list(columns)].rename(columns=columns)
+    for name in ("in bounds", "meets criteria"):
+        shown[name] = shown[name].map(_yes_no)
+    shown.index = pd.MultiIndex.from_arrays([tolerance, sensitivity["task"].to_list()],
+                                            names=["tolerance (Dr / MIA)", "task"])
+    return shown

@@ -29,6 +29,9 @@ __all__ = [
     "SIZE_LABELS",
     "detection_table",
     "format_p",
+    "init_table",
+    "init_welch_table",
+    "p_value_table",
     "paired_table",
     "plot_accuracy_by_error",
     "plot_detection",
@@ -36,6 +39,7 @@ __all__ = [
     "plot_gain_distribution",
     "plot_paired_differences",
     "plot_strategy_gains",
+    "strategy_gain_table",
     "table4",
     "table4_accuracies",
     "verdict_table",
@@ -328,23 +332,9 @@ def _detect_strategies(rows: pd.DataFrame) -> list[str]:
     return [m for m in DETECT_LABELS if m in present and m != "baseline"]
 
 
-def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
-    """Detection quality and accuracy gains per error rate, as strings for the book.
-
-    Args:
-        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
-        digits: decimals of accuracies and gains.
-
-    Returns:
-        Index ``error`` (e.g. ``"5%"``); two-level columns, each cell mean ± std over the
-        replicates: ``detection`` (``true errors`` and ``flagged``, rows; ``precision`` and
-        ``recall``, %), ``test accuracy (%)`` (``baseline``) and ``gain over baseline
-        (points)``, one column per strategy (short names of :data:`DETECT_LABELS`).
-
-    Raises:
-        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
-            value``; it has no row.
-    """
+def _detect_table(rows: pd.DataFrame, digits: int, groups: Sequence[str]) -> pd.DataFrame:
+    """The column groups ``groups`` of the detection report (see :func:`detection_table`
+    and :func:`strategy_gain_table`), index ``error``."""
     from assd_repro.experiments.detect_unlearn import summarize_detection
 
     summary = summarize_detection(_detect_frame(rows)).set_index(["error_pct", "method", "metric"])
@@ -357,9 +347,10 @@ def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
             if key not in summary.index:
                 return "–"
             r = summary.loc[key]
-            return format_mean_std(float(r["mean"]) * scale, float(r["std"]) * scale, d)
+            return _nowrap(format_mean_std(float(r["mean"]) * scale, float(r["std"]) * scale,
+                                           d))
 
-        out[_pct(pct)] = {
+        cells = {
             ("detection", "true errors"): cell("detection", "n_errors", d=0),
             ("detection", "flagged"): cell("detection", "n_flagged", d=0),
             ("detection", "precision (%)"): cell("detection", "precision", 100.0, 1),
@@ -368,10 +359,56 @@ def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
             **{(gain_head, _SHORT_DETECT_LABELS[m]): cell(m, "gain")
                for m in _detect_strategies(rows)},
         }
+        out[_pct(pct)] = {key: value for key, value in cells.items() if key[0] in groups}
     table = pd.DataFrame.from_dict(out, orient="index")
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     table.index.name = "error"
     return table
+
+
+def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """How well the detection finds the wrong labels, per error rate, as strings for the book.
+
+    The accuracies and gains are in :func:`strategy_gain_table`, with the same index: one
+    table holding both would not fit the book's page.
+
+    Args:
+        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
+        digits: unused here (the detection scores have fixed decimals); kept so that both
+            tables take the same arguments.
+
+    Returns:
+        Index ``error`` (e.g. ``"5%"``); columns ``(detection, true errors)`` and
+        ``(detection, flagged)`` (rows) and ``(detection, precision (%))`` and
+        ``(detection, recall (%))``, each mean ± std over the replicates (non-breaking
+        spaces).
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
+            value``; it has no row.
+    """
+    return _detect_table(rows, digits, ["detection"])
+
+
+def strategy_gain_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """The baseline's test accuracy and each strategy's gain over it, per error rate, as
+    strings for the book.
+
+    Args:
+        rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
+        digits: decimals of accuracies and gains.
+
+    Returns:
+        Index ``error`` as :func:`detection_table`'s; columns ``(test accuracy (%),
+        baseline)`` and ``(gain over baseline (points), <strategy>)``, one per strategy (short
+        names of :data:`DETECT_LABELS`), each mean ± std over the replicates (non-breaking
+        spaces).
+
+    Raises:
+        ValueError: ``rows`` lacks one of the columns ``error_pct, replicate, method, metric,
+            value``; it has no row.
+    """
+    return _detect_table(rows, digits, ["test accuracy (%)", "gain over baseline (points)"])
 
 
 def plot_detection(rows: pd.DataFrame) -> Figure:
@@ -500,17 +537,27 @@ def _wrap(label: str, width: int = 24) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
+def _nowrap(text: str) -> str:
+    """``text`` with non-breaking spaces: a table too wide for the page then scrolls in its
+    box instead of breaking a value such as ``"+0.12 [-0.34, +0.56]"`` over lines."""
+    return text.replace(" ", "\u00a0")
+
+
 def _interval(mean: float, low: float, high: float, digits: int) -> str:
+    """``"+0.12 [-0.34, +0.56]"`` (non-breaking spaces); the mean alone without bounds."""
     if math.isnan(mean):
         return "–"
     if math.isnan(low) or math.isnan(high):
         return _signed(mean, digits)
-    return f"{mean:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+    return _nowrap(f"{mean:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]")
 
 
 def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
                       split: str = "test", digits: int = 2) -> pd.DataFrame:
-    """Table 4's accuracies, ours beside the paper's, as strings for the book.
+    """Table 4's accuracies, ours above the paper's, as strings for the book.
+
+    Two rows per cell, ours and the paper's, keep the table five columns wide, so that it
+    fits the book's page (about 780 px at a 1,400 px window) without wrapping a value.
 
     Args:
         stats: output of :func:`~assd_repro.experiments.error_stats.cell_statistics`.
@@ -519,9 +566,11 @@ def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
         digits: decimals (percent).
 
     Returns:
-        Index ``(model size, error)``; columns ``(scenarios, "")`` and per method (Baseline,
-        Retrain, Fine-tune, ASSD) ``ours`` and ``paper``: mean ± standard deviation over the
-        scenarios (%); "–" where the paper has no cell.
+        Index ``(model size, error, "")``, the last level ``"ours"`` or ``"paper"``; columns
+        ``scenarios`` (ours; blank in the paper's row) and one per method (Baseline,
+        Retrain, Fine-tune, ASSD): mean ± standard deviation over the scenarios (%), with
+        non-breaking spaces (a narrow page scrolls the table rather than break a value); "–"
+        where the paper has no cell.
 
     Raises:
         ValueError: ``stats`` lacks ``model_size``, ``error_pct``, ``split`` or
@@ -534,19 +583,41 @@ def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
     for row in ours.to_dict("records"):
         key = (row["model_size"], round(float(row["error_pct"]), 4))
         ref = keyed.loc[key] if key in keyed.index else None
-        cells: dict[tuple[str, str], Any] = {("scenarios", ""): int(row["n_scenarios"])}
-        cells.update(_method_cells(row, ref, digits))
-        records.append(cells)
-        index.append((row["model_size"], _pct(float(row["error_pct"]))))
-    table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
-        index, names=["model size", "error"]))
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return table
+        cells = _method_cells(row, ref, digits)
+        for source, scenarios in (("ours", int(row["n_scenarios"])), ("paper", "")):
+            records.append({"scenarios": scenarios,
+                            **{label: _nowrap(value) for (label, which), value in cells.items()
+                               if which == source}})
+            index.append((row["model_size"], _pct(float(row["error_pct"])), source))
+    return pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
+        index, names=["model size", "error", ""]))
+
+
+def _paired_rows(paired: pd.DataFrame, paper: pd.DataFrame | None
+                 ) -> tuple[list[dict[str, Any]], pd.MultiIndex]:
+    """Each row of ``paired`` with the paper's cell (None where it has none), and the index
+    ``(model size, error, comparison)`` of the paired tables."""
+    _require(paired, ["model_size", "error_pct", "method", "n", "diff_mean", "ci_low",
+                      "ci_high", "p_paired", "p_paired_holm", "p_ind", "p_ind_holm", "mde"],
+             "paired_comparisons")
+    if paired.empty:
+        raise ValueError("paired has no row: pass paired_comparisons(rows) of a finished run")
+    keyed = _paper_cells(paper)
+    rows, index = [], []
+    for row in paired.to_dict("records"):
+        key = (row["model_size"], round(float(row["error_pct"]), 4))
+        rows.append({**row, "_ref": keyed.loc[key] if key in keyed.index else None})
+        index.append((row["model_size"], _pct(float(row["error_pct"])),
+                      _COMPARISON_LABELS.get(row["method"], f"{row['method']} − baseline")))
+    return rows, pd.MultiIndex.from_tuples(index, names=["model size", "error", "comparison"])
 
 
 def paired_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None, *,
                  digits: int = 2) -> pd.DataFrame:
     """Paired differences against the baseline per cell and method, as strings for the book.
+
+    Their p-values are in :func:`p_value_table`, with the same index: one table holding both
+    would not fit the book's page.
 
     Args:
         paired: output of :func:`~assd_repro.experiments.error_stats.paired_comparisons`
@@ -556,47 +627,135 @@ def paired_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None, *,
 
     Returns:
         Index ``(model size, error, comparison)`` (``"ASSD − baseline"``, ...); columns
-        ``(n, "")``, ``(difference (points), ours [95 % CI])`` and ``(..., paper)`` (the
-        difference of the paper's means), ``(p paired, raw)`` and ``(p paired, Holm)``,
-        ``(p ind. (authors' test), raw / Holm / paper)`` (the paper's p for ASSD only) and
-        ``(MDE (points), 80 % power)``.
+        ``(n, "")``, ``(difference (points), ours [95 % CI])`` (``"+0.12 [-0.34, +0.56]"``,
+        with non-breaking spaces) and ``(..., paper)`` (the difference of the paper's means)
+        and ``(MDE (points), 80 % power)``.
 
     Raises:
         ValueError: ``paired`` lacks a column of ``paired_comparisons``; it has no row.
     """
-    _require(paired, ["model_size", "error_pct", "method", "n", "diff_mean", "ci_low",
-                      "ci_high", "p_paired", "p_paired_holm", "p_ind", "p_ind_holm", "mde"],
-             "paired_comparisons")
-    if paired.empty:
-        raise ValueError("paired has no row: pass paired_comparisons(rows) of a finished run")
-    keyed = _paper_cells(paper)
-    records, index = [], []
-    for row in paired.to_dict("records"):
-        key = (row["model_size"], round(float(row["error_pct"]), 4))
-        ref = keyed.loc[key] if key in keyed.index else None
-        m = row["method"]
+    rows, index = _paired_rows(paired, paper)
+    records = []
+    for row in rows:
+        ref = row["_ref"]
         paper_diff = (math.nan if ref is None else
-                      float(ref[f"{_PAPER_NAMES[m]}_mean"] - ref["baseline_mean"]))
+                      float(ref[f"{_PAPER_NAMES[row['method']]}_mean"] - ref["baseline_mean"]))
         records.append({
             ("n", ""): int(row["n"]),
             ("difference (points)", "ours [95 % CI]"): _interval(
                 row["diff_mean"], row["ci_low"], row["ci_high"], digits),
             ("difference (points)", "paper"): _signed(paper_diff, digits),
-            ("p paired", "raw"): format_p(row["p_paired"]),
-            ("p paired", "Holm"): format_p(row["p_paired_holm"]),
-            ("p ind. (authors' test)", "raw"): format_p(row["p_ind"]),
-            ("p ind. (authors' test)", "Holm"): format_p(row["p_ind_holm"]),
-            ("p ind. (authors' test)", "paper"): ("–" if ref is None or m != "assd"
-                                                  else format_p(str(ref["p_value"]))),
             ("MDE (points)", "80 % power"): ("–" if math.isnan(row["mde"])
                                              else f"{row['mde']:.{digits}f}"),
         })
-        index.append((row["model_size"], _pct(float(row["error_pct"])),
-                      _COMPARISON_LABELS.get(m, f"{m} − baseline")))
-    table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
-        index, names=["model size", "error", "comparison"]))
+    table = pd.DataFrame(records, index=index)
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table
+
+
+def p_value_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The p-values of the paired differences of :func:`paired_table`, as strings for the book.
+
+    Args:
+        paired: output of :func:`~assd_repro.experiments.error_stats.paired_comparisons`
+            against the baseline.
+        paper: the paper's Table 4 (None loads it).
+
+    Returns:
+        Index ``(model size, error, comparison)`` as :func:`paired_table`'s; columns
+        ``(paired t-test, raw)`` and ``(paired t-test, Holm)``, ``(unpaired (authors'),
+        raw / Holm / paper)`` (the paper's p, for ASSD only; "–" elsewhere).
+
+    Raises:
+        ValueError: ``paired`` lacks a column of ``paired_comparisons``; it has no row.
+    """
+    rows, index = _paired_rows(paired, paper)
+    records = []
+    for row in rows:
+        ref = row["_ref"]
+        records.append({
+            ("paired t-test", "raw"): format_p(row["p_paired"]),
+            ("paired t-test", "Holm"): format_p(row["p_paired_holm"]),
+            ("unpaired (authors')", "raw"): format_p(row["p_ind"]),
+            ("unpaired (authors')", "Holm"): format_p(row["p_ind_holm"]),
+            ("unpaired (authors')", "paper"): ("–" if ref is None or row["method"] != "assd"
+                                               else format_p(str(ref["p_value"]))),
+        })
+    table = pd.DataFrame(records, index=index)
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
+def init_table(init: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """Shared against own initial weights, per cell and initialisation, as strings for the
+    book; the Welch comparison of the two is :func:`init_welch_table`.
+
+    Args:
+        init: output of :func:`~assd_repro.experiments.error_headlines.init_comparison`.
+        digits: decimals (percent and points).
+
+    Returns:
+        Index ``(model size, error, init)``, the two initialisations of a cell together;
+        columns ``(n, "")``, ``(baseline (%), mean ± sd)`` over the scenarios,
+        ``(ASSD − baseline (points), ours [95 % CI])`` (the paired interval) and
+        ``(..., verdict)`` (of a gain > 0); values with non-breaking spaces.
+
+    Raises:
+        ValueError: ``init`` lacks one of the columns ``n, baseline_mean, baseline_std, gain,
+            ci_low, ci_high, verdict``.
+    """
+    _require(init, ["n", "baseline_mean", "baseline_std", "gain", "ci_low", "ci_high",
+                    "verdict"], "init_comparison")
+    cells = list(dict.fromkeys((size, pct) for size, pct, _ in init.index))
+    order = sorted(range(len(init)), key=lambda i: cells.index(init.index[i][:2]))
+    records, index = [], []
+    for key, row in ((init.index[i], init.iloc[i].to_dict()) for i in order):
+        size, pct, how = key
+        records.append({
+            ("n", ""): int(row["n"]),
+            ("baseline (%)", "mean ± sd"): _nowrap(format_mean_std(
+                float(row["baseline_mean"]), float(row["baseline_std"]), digits)),
+            ("ASSD − baseline (points)", "ours [95 % CI]"): _interval(
+                row["gain"], row["ci_low"], row["ci_high"], digits),
+            ("ASSD − baseline (points)", "verdict"): row["verdict"],
+        })
+        index.append((size, _pct(float(pct)), how))
+    table = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(
+        index, names=["model size", "error", "init"]))
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
+def init_welch_table(init: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """Welch's comparison of ASSD's gain under shared and own initial weights, per cell, as
+    strings for the book (the rows of :func:`init_table` are its inputs).
+
+    Args:
+        init: output of :func:`~assd_repro.experiments.error_headlines.init_comparison`.
+        digits: decimals of the difference (points).
+
+    Returns:
+        Index ``(model size, error)``, one row per cell with a Welch comparison; columns
+        ``(gain, shared − own (points), difference [95 % CI])`` (non-breaking spaces) and
+        ``(..., p)``.
+
+    Raises:
+        ValueError: ``init`` lacks one of the columns ``welch_diff, welch_low, welch_high,
+            welch_p``.
+    """
+    _require(init, ["welch_diff", "welch_low", "welch_high", "welch_p"], "init_comparison")
+    head = "gain, shared − own (points)"
+    records, index = [], []
+    for key, row in zip(init.index, init.to_dict("records"), strict=True):
+        if pd.isna(row["welch_diff"]):
+            continue
+        records.append({(head, "difference [95 % CI]"): _interval(
+                            row["welch_diff"], row["welch_low"], row["welch_high"], digits),
+                        (head, "p"): format_p(row["welch_p"])})
+        index.append((key[0], _pct(float(key[1]))))
+    columns = pd.MultiIndex.from_tuples([(head, "difference [95 % CI]"), (head, "p")])
+    return pd.DataFrame(records, columns=columns, index=pd.MultiIndex.from_tuples(
+        index, names=["model size", "error"]) if index else None)
 
 
 def verdict_table(verdicts: Mapping[str, pd.DataFrame], *, digits: int = 2) -> pd.DataFrame:
@@ -608,22 +767,25 @@ def verdict_table(verdicts: Mapping[str, pd.DataFrame], *, digits: int = 2) -> p
         digits: decimals of the differences (points).
 
     Returns:
-        Index ``(data, claim, comparison, cell)``; columns ``claimed`` (``"> 0"`` or
-        ``"< 0"``), ``n``, ``ours [95 % CI]``, ``paper`` (difference of the paper's means) and
-        ``verdict``. Empty (with these columns) when no claim was tested.
+        Index ``(data, claim, claimed, cell)``, ``claimed`` the comparison with its claimed
+        sign (``"ASSD − baseline > 0"``); columns ``n``, ``ours [95 % CI]``, ``paper``
+        (difference of the paper's means) and ``verdict``. The values hold non-breaking
+        spaces, so that a narrow page breaks the index labels rather than the values. Empty
+        (with these columns) when no claim was tested.
     """
     records, index = [], []
     for label, frame in verdicts.items():
         for row in frame.to_dict("records"):
             records.append({
-                "claimed": "> 0" if row["direction"] > 0 else "< 0", "n": int(row["n"]),
+                "n": int(row["n"]),
                 "ours [95 % CI]": _interval(row["estimate"], row["ci_low"], row["ci_high"],
                                             digits),
                 "paper": _signed(float(row["paper"]), digits), "verdict": row["verdict"]})
-            index.append((label, row["claim"], row["comparison"],
+            sign = ">" if row["direction"] > 0 else "<"
+            index.append((label, row["claim"], f"{row['comparison']} {sign}\u00a00",
                           f"{row['model_size']}, {_pct(float(row['error_pct']))}"))
-    columns = ["claimed", "n", "ours [95 % CI]", "paper", "verdict"]
-    names = ["data", "claim", "comparison", "cell"]
+    columns = ["n", "ours [95 % CI]", "paper", "verdict"]
+    names = ["data", "claim", "claimed", "cell"]
     if not records:
         return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=names))
     return pd.DataFrame(records, columns=columns,

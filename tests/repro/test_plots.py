@@ -10,15 +10,22 @@ matplotlib.use("Agg")
 
 from assd_repro.plots.benchmark import plot_methods  # noqa: E402
 from assd_repro.plots.lambda_plateau import (  # noqa: E402
+    plateau_display,
     plateau_table,
     plot_param_importances,
     plot_plateau,
+    sensitivity_display,
 )
 from assd_repro.plots.supply_chain import (  # noqa: E402
+    detection_table,
+    init_table,
+    init_welch_table,
+    p_value_table,
     paired_table,
     plot_gain_by_size,
     plot_paired_differences,
     plot_strategy_gains,
+    strategy_gain_table,
     table4,
     table4_accuracies,
     verdict_table,
@@ -75,6 +82,38 @@ def test_plateau_table_of_no_task_is_an_empty_table() -> None:
     assert table.empty and {"paper_task", "paper_low", "paper_width"} <= set(table.columns)
 
 
+def _bounds() -> pd.DataFrame:
+    return pd.DataFrame({"task": ["d/fullclass/3", "d/subclass/3"],
+                         "kind": ["fullclass", "subclass"], "alpha_low": [10.0, float("nan")],
+                         "alpha_high": [40.0, float("nan")], "assd_alpha": [19.1, 0.5],
+                         "assd_in_bounds": [True, False], "assd_meets_criteria": [True, False],
+                         "n_points": [3, 0]})
+
+
+def test_plateau_display_turns_the_table_for_the_page() -> None:
+    shown = plateau_display(plateau_table(_bounds()))
+    assert list(shown.columns) == ["d/fullclass/3", "d/subclass/3"]
+    assert shown.loc[("this run", "width"), "d/fullclass/3"] == 4.0
+    assert shown.loc[("ASSD", "in bounds"), "d/fullclass/3"] == "yes"
+    assert shown.loc[("ASSD", "meets criteria"), "d/subclass/3"] == "no"
+    assert shown.loc[("paper", "task"), "d/subclass/3"] == "CIFAR-20 rocket (sub-class)"
+    with pytest.raises(ValueError, match=r"table lacks the column\(s\) \['paper_width'\]"):
+        plateau_display(plateau_table(_bounds()).drop(columns="paper_width"))
+
+
+def test_sensitivity_display_labels_the_tolerances() -> None:
+    sensitivity = pd.concat([_bounds().assign(tolerance=t, mia_tolerance=m)
+                             for t, m in ((2.0, 2.0), (3.0, 10.0))], ignore_index=True)
+    shown = sensitivity_display(sensitivity)
+    assert list(shown.index) == [("2 / 2", "d/fullclass/3"), ("2 / 2", "d/subclass/3"),
+                                 ("3 / 10", "d/fullclass/3"), ("3 / 10", "d/subclass/3")]
+    assert list(shown.columns) == ["α low", "α high", "points", "ASSD α", "in bounds",
+                                   "meets criteria"]
+    assert shown.loc[("3 / 10", "d/fullclass/3"), "in bounds"] == "yes"
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['mia_tolerance'\]"):
+        sensitivity_display(sensitivity.drop(columns="mia_tolerance"))
+
+
 def test_table4_refuses_statistics_without_rows() -> None:
     stats = pd.DataFrame(columns=["model_size", "error_pct", "split", "baseline_mean",
                                   "assd_mean", "p_ttest_ind", "p_ttest_rel"])
@@ -109,16 +148,21 @@ def _report_rows(pcts=(1.0, 3.0)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_table4_accuracies_put_the_paper_beside_ours() -> None:
+NBSP = "\u00a0"  # the report tables join a value's parts with non-breaking spaces
+
+
+def test_table4_accuracies_put_the_paper_below_ours() -> None:
     from assd_repro.experiments.error_stats import cell_statistics
 
     table = table4_accuracies(cell_statistics(_report_rows()))
-    assert list(table.index) == [("5x250", "1%"), ("5x250", "3%"), ("2x50", "1%"),
-                                 ("2x50", "3%")]
-    assert table.loc[("5x250", "1%"), ("Baseline", "ours")] == "81.50 ± 1.29"
-    assert table.loc[("5x250", "1%"), ("ASSD", "paper")] == "86.61 ± 0.24"
-    assert table.loc[("5x250", "3%"), ("ASSD", "paper")] == "–"      # not a cell of the paper
-    assert table.loc[("2x50", "1%"), ("scenarios", "")] == 4
+    assert list(table.index) == [(size, pct, source) for size in ("5x250", "2x50")
+                                 for pct in ("1%", "3%") for source in ("ours", "paper")]
+    assert list(table.columns) == ["scenarios", "Baseline", "Retrain", "Fine-tune", "ASSD"]
+    assert table.loc[("5x250", "1%", "ours"), "Baseline"] == f"81.50{NBSP}±{NBSP}1.29"
+    assert table.loc[("5x250", "1%", "paper"), "ASSD"] == f"86.61{NBSP}±{NBSP}0.24"
+    assert table.loc[("5x250", "3%", "paper"), "ASSD"] == "–"       # not a cell of the paper
+    assert table.loc[("2x50", "1%", "ours"), "scenarios"] == 4
+    assert table.loc[("2x50", "1%", "paper"), "scenarios"] == ""
     with pytest.raises(ValueError, match=r"split='train' has no rows"):
         table4_accuracies(cell_statistics(_report_rows()).query("split == 'test'"), split="train")
 
@@ -130,12 +174,11 @@ def test_paired_table_formats_intervals_and_p_values() -> None:
     table = paired_table(paired)
     assert table.index.names == ["model size", "error", "comparison"]
     row = table.loc[("5x250", "1%", "ASSD − baseline")]
-    assert row[("difference (points)", "ours [95 % CI]")].startswith("+1.00 [+0.")
+    assert row[("difference (points)", "ours [95 % CI]")].startswith(f"+1.00{NBSP}[+0.")
     assert row[("difference (points)", "paper")] == "+0.61"
-    assert row[("p ind. (authors' test)", "paper")] == "<0.05"
     fine = table.loc[("5x250", "1%", "Fine-tune − baseline")]
-    assert fine[("difference (points)", "ours [95 % CI]")] == "+0.00 [+0.00, +0.00]"
-    assert fine[("p ind. (authors' test)", "paper")] == "–"           # the paper's p is ASSD's
+    assert fine[("difference (points)", "ours [95 % CI]")] == NBSP.join(
+        ["+0.00", "[+0.00,", "+0.00]"])
     assert fine[("MDE (points)", "80 % power")] == "–"                # no spread, no test
     assert table.loc[("5x250", "3%", "ASSD − baseline"), ("difference (points)", "paper")] == "–"
     with pytest.raises(ValueError, match="paired has no row"):
@@ -143,20 +186,33 @@ def test_paired_table_formats_intervals_and_p_values() -> None:
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['mde'\]"):
         paired_table(paired.drop(columns="mde"))
 
+    p_values = p_value_table(paired)
+    assert p_values.index.equals(table.index)
+    assert list(p_values.columns) == [("paired t-test", "raw"), ("paired t-test", "Holm"),
+                                      ("unpaired (authors')", "raw"),
+                                      ("unpaired (authors')", "Holm"),
+                                      ("unpaired (authors')", "paper")]
+    assert p_values.loc[("5x250", "1%", "ASSD − baseline"),
+                        ("unpaired (authors')", "paper")] == "<0.05"
+    assert p_values.loc[("5x250", "1%", "Fine-tune − baseline"),
+                        ("unpaired (authors')", "paper")] == "–"   # the paper's p is ASSD's
+    with pytest.raises(ValueError, match="paired has no row"):
+        p_value_table(paired.iloc[0:0])
+
 
 def test_verdict_table_lists_every_test_and_copes_with_none() -> None:
     from assd_repro.experiments.error_headlines import source_report
 
     verdicts = {"hand (synthetic)": source_report(_report_rows()).verdicts}
     table = verdict_table(verdicts)
-    assert table.index.names == ["data", "claim", "comparison", "cell"]
+    assert table.index.names == ["data", "claim", "claimed", "cell"]
     assert set(table.index.get_level_values("claim")) == {"C4", "C6"}
-    row = table.loc[("hand (synthetic)", "C6", "ASSD gain, larger − smaller (Welch)",
+    row = table.loc[("hand (synthetic)", "C6", f"ASSD gain, larger − smaller (Welch) >{NBSP}0",
                      "5x250 − 2x50, 1%")]
-    assert row["claimed"] == "> 0" and row["verdict"] == "supported" and row["n"] == 8
+    assert row["verdict"] == "supported" and row["n"] == 8
+    assert row["ours [95 % CI]"].count(" ") == 0                    # one unbreakable value
     empty = verdict_table({"none": verdicts["hand (synthetic)"].iloc[0:0]})
-    assert empty.empty and list(empty.columns) == ["claimed", "n", "ours [95 % CI]", "paper",
-                                                   "verdict"]
+    assert empty.empty and list(empty.columns) == ["n", "ours [95 % CI]", "paper", "verdict"]
 
 
 def test_plot_paired_differences_draws_every_source_and_size() -> None:
@@ -188,3 +244,44 @@ def test_plot_gain_by_size_marks_a_source_without_the_error_rate() -> None:
         plot_gain_by_size({})
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['finetune_gain'\]"):
         plot_gain_by_size({"a": scenario_gains(_report_rows()).drop(columns="finetune_gain")})
+
+
+def test_detection_and_gain_tables_share_their_index() -> None:
+    rows = pd.DataFrame([{"error_pct": pct, "replicate": r, "method": method,
+                          "metric": metric, "value": value}
+                         for pct in (5.0, 1.0) for r in range(2)
+                         for method, metric, value in (
+                             ("detection", "n_errors", 80.0), ("detection", "n_flagged", 266.0),
+                             ("detection", "precision", 0.2 + 0.01 * r),
+                             ("detection", "recall", 0.7),
+                             ("baseline", "test_accuracy", 81.5 + r),
+                             ("assd_detected", "gain", 0.25 * r))])
+    detection, gains = detection_table(rows), strategy_gain_table(rows)
+    assert list(detection.index) == list(gains.index) == ["1%", "5%"]
+    assert detection.columns.get_level_values(0).unique().tolist() == ["detection"]
+    assert detection.loc["5%", ("detection", "precision (%)")] == f"20.5{NBSP}±{NBSP}0.7"
+    assert list(gains.columns) == [("test accuracy (%)", "baseline"),
+                                   ("gain over baseline (points)", "ASSD, flagged rows")]
+    assert gains.loc["1%", ("test accuracy (%)", "baseline")] == f"82.00{NBSP}±{NBSP}0.71"
+
+
+def test_init_tables_pair_each_cell_and_compare_the_gains() -> None:
+    from assd_repro.experiments.error_headlines import init_comparison
+
+    shared = _report_rows()
+    own = _report_rows().assign(value=lambda f: f["value"] + 0.25 * (f["method"] == "assd")
+                                * (f["replicate"] % 2))
+    init = init_comparison(shared, own)
+    table = init_table(init)
+    assert table.index.names == ["model size", "error", "init"]
+    assert list(table.index)[:2] == [("5x250", "1%", "shared"), ("5x250", "1%", "own")]
+    row = table.loc[("5x250", "1%", "shared")]
+    assert row[("baseline (%)", "mean ± sd")] == f"81.50{NBSP}±{NBSP}1.29"
+    assert row[("ASSD − baseline (points)", "ours [95 % CI]")].startswith(f"+1.00{NBSP}[")
+    welch = init_welch_table(init)
+    assert list(welch.index) == [(s, p) for s in ("5x250", "2x50") for p in ("1%", "3%")]
+    assert welch.columns.get_level_values(1).tolist() == ["difference [95 % CI]", "p"]
+    assert welch.loc[("5x250", "1%"), ("gain, shared − own (points)",
+                                       "difference [95 % CI]")].startswith(f"-0.12{NBSP}[")
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['welch_p'\]"):
+        init_welch_table(init.drop(columns="welch_p"))
