@@ -20,7 +20,14 @@ from assd_core.importance import (
     model_fingerprint,
     save_importances,
 )
-from assd_core.metrics import accuracy, entropy_mia, predict_entropy
+from assd_core.metrics import (
+    SampleScores,
+    accuracy,
+    entropy_mia,
+    mia_score,
+    predict_entropy,
+    sample_scores,
+)
 from assd_core.selection import adaptive_percentile, select_alpha
 from assd_core.unlearn import assd_unlearn, forget_importances, ssd_unlearn
 
@@ -44,7 +51,10 @@ __all__ = [
     "forget_importances",
     "ssd_unlearn",
     # evaluation (the SSD protocol)
+    "SampleScores",
     "accuracy",
     "entropy_mia",
+    "mia_score",
     "predict_entropy",
+    "sample_scores",
 ]

@@ -8,7 +8,7 @@ equal-size batches the accuracies agree, with a partial last batch ours is the c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -22,7 +22,8 @@ from assd_core._kernels import (
     split_batch,
 )
 
-__all__ = ["accuracy", "entropy_mia", "predict_entropy"]
+__all__ = ["SampleScores", "accuracy", "entropy_mia", "mia_score", "predict_entropy",
+           "sample_scores"]
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -96,6 +97,90 @@ def predict_entropy(model: nn.Module, loader: Iterable[Any]) -> np.ndarray:
     return torch.cat(chunks).numpy() if chunks else np.empty(0)
 
 
+class SampleScores(NamedTuple):
+    """Per-sample results of one forward pass (:func:`sample_scores`).
+
+    Attributes:
+        correct: ``(n_samples,)`` bool, whether the top-1 prediction equals the label.
+        entropy: ``(n_samples,)`` float64, entropy (nats) of the softmax output.
+    """
+
+    correct: np.ndarray
+    entropy: np.ndarray
+
+
+def sample_scores(model: nn.Module, loader: Iterable[Any]) -> SampleScores:
+    """Correctness and softmax entropy of every sample, from one forward pass.
+
+    What :func:`accuracy` and :func:`predict_entropy` compute, in one pass: an evaluation that
+    needs both on the same samples (the SSD protocol's test set) forwards them once.
+    ``100 * correct.mean()`` equals :func:`accuracy`, ``entropy`` equals
+    :func:`predict_entropy`.
+
+    Args:
+        model: classifier returning logits ``(batch, n_classes)``; evaluated in eval mode,
+            every module's ``training`` flag is restored.
+        loader: batches ``(x, y, *rest)``; ``y`` integer class indices of shape ``(batch,)``.
+
+    Returns:
+        :class:`SampleScores` in loader order (empty arrays for a loader without samples).
+
+    Raises:
+        ValueError: as :func:`accuracy` (batch structure, model output, labels), except that an
+            empty loader gives empty arrays.
+    """
+    correct, entropy = [], []
+    for logits, y in _eval_batches(model, loader):
+        check_labels(y, logits)
+        correct.append((logits.argmax(dim=1) == y).cpu())
+        entropy.append(torch.special.entr(torch.softmax(logits.double(), dim=1)).sum(dim=1).cpu())
+    if not correct:
+        return SampleScores(np.empty(0, dtype=bool), np.empty(0))
+    return SampleScores(torch.cat(correct).numpy(), torch.cat(entropy).numpy())
+
+
+def mia_score(retain_entropy: np.ndarray, forget_entropy: np.ndarray,
+              test_entropy: np.ndarray) -> float:
+    """The entropy attack of :func:`entropy_mia` on entropies already computed, in percent.
+
+    Args:
+        retain_entropy: ``(n_retain,)`` entropies of retain training samples (members).
+        forget_entropy: ``(n_forget,)`` entropies of the forgotten training samples.
+        test_entropy: ``(n_test,)`` entropies of held-out samples (non-members).
+
+    Returns:
+        Percentage of forget samples the attacker calls "member", in ``[0, 100]``.
+
+    Raises:
+        ImportError: scikit-learn is not installed (the ``mia`` extra); checked first.
+        ValueError: one of the arrays is empty (named: retain, test or forget), not 1-D, or
+            holds a value that is not finite.
+    """
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as error:
+        raise ImportError(
+            "entropy_mia needs scikit-learn, which is not installed: "
+            'pip install "assd-core[mia]" (or pip install scikit-learn)'
+        ) from error
+
+    arrays = {"retain": retain_entropy, "test": test_entropy, "forget": forget_entropy}
+    for name, h in arrays.items():
+        h = np.asarray(h)
+        if h.size == 0:
+            raise ValueError(f"the {name} loader of the MIA yielded no sample")
+        if h.ndim != 1 or not np.isfinite(h).all():
+            raise ValueError(f"the {name} entropies must be a 1-D array of finite values, got "
+                             f"shape {h.shape}; pass predict_entropy(...) or "
+                             "sample_scores(...).entropy")
+    h_retain, h_test, h_forget = (np.asarray(h, dtype=np.float64) for h in arrays.values())
+    x = np.concatenate([h_retain, h_test]).reshape(-1, 1)
+    y = np.concatenate([np.ones(h_retain.size), np.zeros(h_test.size)])
+    attacker = LogisticRegression(class_weight="balanced", solver="lbfgs")
+    attacker.fit(x, y)
+    return 100.0 * float(attacker.predict(h_forget.reshape(-1, 1)).mean())
+
+
 def entropy_mia(
     model: nn.Module,
     retain_loader: Iterable[Any],
@@ -125,7 +210,7 @@ def entropy_mia(
             the loaders yields no sample (named: retain, test or forget).
     """
     try:
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # noqa: F401  (before any pass)
     except ImportError as error:
         raise ImportError(
             "entropy_mia needs scikit-learn, which is not installed: "
@@ -135,11 +220,4 @@ def entropy_mia(
     h_retain = predict_entropy(model, retain_loader)
     h_test = predict_entropy(model, test_loader)
     h_forget = predict_entropy(model, forget_loader)
-    for name, h in (("retain", h_retain), ("test", h_test), ("forget", h_forget)):
-        if h.size == 0:
-            raise ValueError(f"the {name} loader of the MIA yielded no sample")
-    x = np.concatenate([h_retain, h_test]).reshape(-1, 1)
-    y = np.concatenate([np.ones(h_retain.size), np.zeros(h_test.size)])
-    attacker = LogisticRegression(class_weight="balanced", solver="lbfgs")
-    attacker.fit(x, y)
-    return 100.0 * float(attacker.predict(h_forget.reshape(-1, 1)).mean())
+    return mia_score(h_retain, h_forget, h_test)

@@ -1,6 +1,6 @@
 """Run every benchmark: print their tables and write their CSVs to ``benchmarks/results/``.
 
-    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid] [--no-dask]
+    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid,evaluation] [--no-dask]
 
 ``--quick`` shrinks every benchmark (tenfold smaller data, few reps, one small size for the
 scale benchmark) so that a test can check the scripts still run; its numbers mean little.
@@ -19,12 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import alternatives  # noqa: E402
 import assd_floor  # noqa: E402
+import evaluation  # noqa: E402
 import experiment_grid  # noqa: E402
 import import_cost  # noqa: E402
 import selection_scale  # noqa: E402
 from bench_common import RESULTS, set_threads  # noqa: E402
 
-BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid")
+BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid", "evaluation")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         "alternatives": lambda: alternatives.run(args.quick, args.out),
         "scale": lambda: selection_scale.run(args.quick, args.out),
         "grid": lambda: experiment_grid.run(args.quick, args.out, dask=not args.no_dask),
+        "evaluation": lambda: evaluation.run(args.quick, args.out),
     }
     for name in chosen:
         began = time.perf_counter()

@@ -57,10 +57,31 @@ PROBE = """
     if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true})) return false;
     return el.getClientRects().length > 0;
   }
+  function scrolls(el) {  // el or an ancestor scrolls or clips horizontally
+    for (; el && el !== document.body; el = el.parentElement) {
+      if (getComputedStyle(el).overflowX !== "visible") return true;
+    }
+    return false;
+  }
   function probe() {
     var out = {raw_tex: [], long_code: [], wide_tables: []};
     var root = document.documentElement;
     out.page_overflow_px = root.scrollWidth - root.clientWidth;
+    out.overflow_from = [];  // the innermost elements that reach past the window
+    if (out.page_overflow_px > 0) {
+      var all = document.body.querySelectorAll("*");
+      for (var i = 0; i < all.length && out.overflow_from.length < 3; i++) {
+        var el = all[i];
+        if (!visible(el) || el.getBoundingClientRect().right <= root.clientWidth + 1) continue;
+        if (scrolls(el.parentElement)) continue;  // clipped by a box that scrolls: allowed
+        var inner = Array.prototype.some.call(el.children, function (c) {
+          return visible(c) && c.getBoundingClientRect().right > root.clientWidth + 1; });
+        if (!inner) {
+          out.overflow_from.push("<" + el.tagName.toLowerCase() + " class='" + el.className +
+                                 "'>" + el.textContent.replace(/\\s+/g, " ").trim().slice(0, 60));
+        }
+      }
+    }
     out.height_px = root.scrollHeight;
     var skip = "script, style, pre, code, textarea, mjx-container, mjx-assistive-mml";
     var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -150,6 +171,13 @@ def book_pages(html_dir: Path) -> list[str]:
         for p in html_dir.rglob("*.html")
         if not p.relative_to(html_dir).parts[0] in SKIPPED_FOLDERS
     )
+
+
+def is_redirect(page_file: Path) -> bool:
+    """Whether the page only forwards the reader (``<meta http-equiv="Refresh">``, as the
+    book's ``index.html``): it has nothing to render."""
+    text = page_file.read_text(encoding="utf-8")
+    return re.search(r'http-equiv="refresh"', text, flags=re.I) is not None and "<body" not in text
 
 
 def check_files(html_dir: Path) -> list[Finding]:
@@ -283,8 +311,10 @@ def check_rendered(html_dir: Path, pages: list[str], screenshots: Path | None = 
                     f"{len(out['long_code'])} long code lines, overflow "
                     f"{out['page_overflow_px']} px, {len(out['wide_tables'])} wide tables")
                 if int(out["page_overflow_px"]) > 0:
+                    culprits = "; ".join(out["overflow_from"])
                     findings.append(Finding(page, f"page overflows at {width} px",
-                                            f"{out['page_overflow_px']} px wider than the window"))
+                                            f"{out['page_overflow_px']} px wider than the window"
+                                            f" (from: {culprits})"))
                 if name == "desktop":  # the text and code are the same at both widths
                     findings += [Finding(page, "raw TeX", str(t)) for t in out["raw_tex"]]
                     findings += [Finding(page, f"code line over {MAX_CODE_LINE}", str(t))
@@ -302,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     html_dir = args.html_dir.resolve()
     findings = check_files(html_dir)
-    pages = args.pages or book_pages(html_dir)
+    pages = args.pages or [p for p in book_pages(html_dir) if not is_redirect(html_dir / p)]
     findings += check_rendered(html_dir, pages, args.screenshots)
     for finding in findings:
         print(f"book-check: {finding}")

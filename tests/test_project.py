@@ -37,7 +37,7 @@ CORE_API = {
     "Importances", "compute_importances", "load_importances", "model_fingerprint",
     "save_importances", "DampeningReport", "adaptive_percentile", "check_importances", "dampen",
     "select_alpha", "assd_unlearn", "forget_importances", "ssd_unlearn", "accuracy",
-    "entropy_mia", "predict_entropy",
+    "entropy_mia", "predict_entropy", "SampleScores", "sample_scores", "mia_score",
 }
 #: Packages ``import assd_core`` must not load.
 HEAVY = ("pandas", "sklearn", "scipy", "PIL", "pyarrow", "optuna", "dask", "timm", "matplotlib",
@@ -158,10 +158,13 @@ def test_no_file_cites_a_document_outside_the_repository() -> None:
 @pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("*.ipynb")),
                          ids=lambda p: p.stem)
 def test_notebooks_hold_little_code(notebook: Path) -> None:
+    """The logic lives in assd_repro: a notebook holds at most 100 Python statements (counted
+    by the syntax tree, so breaking a call over lines to stay within 88 columns is free)."""
     cells = json.loads(notebook.read_text())["cells"]
-    lines = [line for cell in cells if cell["cell_type"] == "code"
-             for line in "".join(cell["source"]).splitlines() if line.strip()]
-    assert len(lines) <= 150, f"{notebook.name}: {len(lines)} non-blank code lines"
+    statements = sum(isinstance(node, ast.stmt)
+                     for cell in cells if cell["cell_type"] == "code"
+                     for node in ast.walk(ast.parse("".join(cell["source"]))))
+    assert statements <= 100, f"{notebook.name}: {statements} statements"
 
 
 @pytest.mark.slow

@@ -59,6 +59,9 @@ class ForgetTask:
             None for random forgetting.
         forget_target: Target label of the forgotten data (the class, or the fine class's
             coarse group); None for random forgetting.
+        test_forget_mask: ``(len(test),)`` bool, which test images form ``forget_test`` (the
+            others form ``retain_test``), so an evaluation can forward the test set once;
+            None for random forgetting, whose ``retain_test`` is the whole test set.
     """
 
     name: str
@@ -74,6 +77,7 @@ class ForgetTask:
     retain_indices: Tensor
     forget_class: str | None = None
     forget_target: int | None = None
+    test_forget_mask: Tensor | None = None
 
     @property
     def forget_share(self) -> float:
@@ -146,7 +150,7 @@ def _mask_task(name: str, kind: ForgetKind, train: ImageDataset, test: ImageData
         retain_test=retain_test, forget_test=forget_test, full_train=train, test=test,
         n_classes=train.n_classes, forget_indices=train_mask.nonzero().flatten(),
         retain_indices=(~train_mask).nonzero().flatten(), forget_class=forget_class,
-        forget_target=forget_target,
+        forget_target=forget_target, test_forget_mask=test_mask.clone(),
     )
 
 

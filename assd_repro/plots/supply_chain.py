@@ -20,6 +20,7 @@ import pandas as pd
 from assd_repro.plots import METHOD_COLORS, METHOD_LABELS, format_mean_std
 
 if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -27,6 +28,7 @@ __all__ = [
     "DETECT_COLORS",
     "DETECT_LABELS",
     "SIZE_LABELS",
+    "data_overview_display",
     "detection_table",
     "format_p",
     "init_table",
@@ -756,6 +758,20 @@ def init_welch_table(init: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     columns = pd.MultiIndex.from_tuples([(head, "difference [95 % CI]"), (head, "p")])
     return pd.DataFrame(records, columns=columns, index=pd.MultiIndex.from_tuples(
         index, names=["model size", "error"]) if index else None)
+
+
+def data_overview_display(overview: pd.DataFrame) -> Styler:
+    """:func:`~assd_repro.experiments.error_headlines.data_overview` turned for a page: one
+    column per data source, one row per property; a long file name in the ``data`` row may
+    break anywhere, so three sources fit a 1,400 px page.
+
+    Raises:
+        ValueError: ``overview`` has no ``data`` column.
+    """
+    _require(overview, ["data"], "data_overview")
+    turned = overview.T.astype(str)
+    return turned.style.set_properties(subset=pd.IndexSlice[["data"], :],
+                                       **{"overflow-wrap": "anywhere"})
 
 
 def verdict_table(verdicts: Mapping[str, pd.DataFrame], *, digits: int = 2) -> pd.DataFrame:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import reference
 import torch
 from conftest import loader, make_cnn, make_mlp, mlp_data
 from torch.utils.data import DataLoader, TensorDataset
 
-from assd_core import accuracy, entropy_mia, predict_entropy
+from assd_core import accuracy, entropy_mia, mia_score, predict_entropy, sample_scores
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 64])
@@ -113,3 +114,45 @@ def test_accuracy_refuses_bad_labels_naming_them(labels, match: str) -> None:
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
     with pytest.raises(ValueError, match=match):
         accuracy(model, [(x, labels(y))])
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_sample_scores_match_the_per_sample_references(model_and_data, batch_size: int) -> None:
+    model, data, _ = model_and_data
+    scores = sample_scores(model, loader(data, batch_size))
+    x, y = data.tensors[0], data.tensors[1]
+    model.eval()  # one sample at a time, as the slow references do
+    with torch.no_grad():
+        expected = [bool(model(x[i : i + 1]).argmax(1) == y[i]) for i in range(len(y))]
+    assert scores.correct.dtype == bool and scores.correct.tolist() == expected
+    assert 100 * scores.correct.mean() == pytest.approx(reference.accuracy(model, data), abs=1e-9)
+    torch.testing.assert_close(torch.from_numpy(scores.entropy),
+                               torch.tensor(reference.entropies(model, data), dtype=torch.float64),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_sample_scores_of_an_empty_loader_are_empty() -> None:
+    empty = DataLoader(TensorDataset(torch.empty(0, 6), torch.empty(0, dtype=torch.long)), batch_size=4)
+    scores = sample_scores(make_mlp(), empty)
+    assert scores.correct.shape == scores.entropy.shape == (0,)
+
+
+def test_mia_score_on_entropies_equals_entropy_mia() -> None:
+    pytest.importorskip("sklearn", reason="the attack needs the mia extra")
+    torch.manual_seed(2)
+    model = make_mlp(hidden=16)
+    retain, forget, test = mlp_data(60), mlp_data(20), mlp_data(40)
+    direct = entropy_mia(model, loader(retain, 16), loader(forget, 16), loader(test, 16))
+    parts = [sample_scores(model, loader(d, 16)).entropy for d in (retain, forget, test)]
+    assert mia_score(*parts) == direct == reference.entropy_mia(model, retain, forget, test)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.empty(0), "forget loader of the MIA yielded no sample"),
+    (np.ones((2, 2)), "1-D array of finite values"),
+    (np.array([0.1, np.nan]), "1-D array of finite values"),
+])
+def test_mia_score_refuses_bad_entropies(bad, match: str) -> None:
+    pytest.importorskip("sklearn", reason="the attack needs the mia extra")
+    with pytest.raises(ValueError, match=match):
+        mia_score(np.ones(4), bad, np.zeros(4))

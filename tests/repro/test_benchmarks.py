@@ -55,6 +55,9 @@ COLUMNS = {
                             "dampen_traced_peak_x", "alpha_rel_diff_vs_ours", "meets_target"},
     "experiment_grid.csv": {"model_size", "n_train", "scenario_s", "baseline_train_s", "retrain_s",
                             "finetune_s", "assd_s", "evaluation_and_rest_s", "paper_grid_h"},
+    "evaluation.csv": {"model", "task", "n_forwarded", "floor_s", "one_pass_s", "three_calls_s",
+                       "one_pass_per_floor", "three_calls_per_floor",
+                       "three_calls_per_one_pass", "target", "meets_target", "reps", "threads"},
     "experiment_dask.csv": {"scenarios", "workers", "in_process_s", "dask_s", "speedup",
                             "mean_scenario_on_worker_s", "same_rows"},
 }

@@ -285,3 +285,17 @@ def test_init_tables_pair_each_cell_and_compare_the_gains() -> None:
                                        "difference [95 % CI]")].startswith(f"-0.12{NBSP}[")
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['welch_p'\]"):
         init_welch_table(init.drop(columns="welch_p"))
+
+
+def test_data_overview_display_turns_the_table_and_lets_file_names_break() -> None:
+    from assd_repro.plots.supply_chain import data_overview_display
+
+    overview = pd.DataFrame({"data": ["DataCoSupplyChainDataset.sample6000.csv.gz", "synthetic"],
+                             "batch": [34, 1024]}, index=["real", "synth"])
+    styled = data_overview_display(overview)
+    assert list(styled.data.columns) == ["real", "synth"]
+    assert list(styled.data.index) == ["data", "batch"]
+    html = styled.to_html()
+    assert html.count("overflow-wrap: anywhere") >= 1 and "1024" in html
+    with pytest.raises(ValueError, match="data_overview"):
+        data_overview_display(overview.drop(columns="data"))
