@@ -97,6 +97,22 @@ def predict_entropy(model: nn.Module, loader: Iterable[Any]) -> np.ndarray:
     return torch.cat(chunks).numpy() if chunks else np.empty(0)
 
 
+def _logistic_regression() -> Any:
+    """scikit-learn's ``LogisticRegression`` class.
+
+    Raises:
+        ImportError: scikit-learn is not installed; the message names the ``mia`` extra.
+    """
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as error:
+        raise ImportError(
+            "entropy_mia needs scikit-learn, which is not installed: "
+            'pip install "assd-core[mia]" (or pip install scikit-learn)'
+        ) from error
+    return LogisticRegression
+
+
 class SampleScores(NamedTuple):
     """Per-sample results of one forward pass (:func:`sample_scores`).
 
@@ -156,13 +172,7 @@ def mia_score(retain_entropy: np.ndarray, forget_entropy: np.ndarray,
         ValueError: one of the arrays is empty (named: retain, test or forget), not 1-D, or
             holds a value that is not finite.
     """
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError as error:
-        raise ImportError(
-            "entropy_mia needs scikit-learn, which is not installed: "
-            'pip install "assd-core[mia]" (or pip install scikit-learn)'
-        ) from error
+    LogisticRegression = _logistic_regression()
 
     arrays = {"retain": retain_entropy, "test": test_entropy, "forget": forget_entropy}
     for name, h in arrays.items():
@@ -209,13 +219,7 @@ def entropy_mia(
             a tensor of shape ``(batch, n_classes)`` (both as :func:`predict_entropy`); one of
             the loaders yields no sample (named: retain, test or forget).
     """
-    try:
-        from sklearn.linear_model import LogisticRegression  # noqa: F401  (before any pass)
-    except ImportError as error:
-        raise ImportError(
-            "entropy_mia needs scikit-learn, which is not installed: "
-            'pip install "assd-core[mia]" (or pip install scikit-learn)'
-        ) from error
+    _logistic_regression()  # scikit-learn is checked before any forward pass
 
     h_retain = predict_entropy(model, retain_loader)
     h_test = predict_entropy(model, test_loader)

@@ -595,6 +595,14 @@ def table4_accuracies(stats: pd.DataFrame, paper: pd.DataFrame | None = None, *,
         index, names=["model size", "error", ""]))
 
 
+def _two_level_table(records: Sequence[Mapping[tuple[str, str], Any]], index: Any
+                     ) -> pd.DataFrame:
+    """A frame of ``records`` (keys ``(group, column)``) with a two-level column header."""
+    table = pd.DataFrame(list(records), index=index)
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table
+
+
 def _paired_rows(paired: pd.DataFrame, paper: pd.DataFrame | None
                  ) -> tuple[list[dict[str, Any]], pd.MultiIndex]:
     """Each row of ``paired`` with the paper's cell (None where it has none), and the index
@@ -650,9 +658,7 @@ def paired_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None, *,
             ("MDE (points)", "80 % power"): ("–" if math.isnan(row["mde"])
                                              else f"{row['mde']:.{digits}f}"),
         })
-    table = pd.DataFrame(records, index=index)
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return table
+    return _two_level_table(records, index)
 
 
 def p_value_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -683,9 +689,7 @@ def p_value_table(paired: pd.DataFrame, paper: pd.DataFrame | None = None) -> pd
             ("unpaired (authors')", "paper"): ("–" if ref is None or row["method"] != "assd"
                                                else format_p(str(ref["p_value"]))),
         })
-    table = pd.DataFrame(records, index=index)
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    return table
+    return _two_level_table(records, index)
 
 
 def init_table(init: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
