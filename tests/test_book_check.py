@@ -132,6 +132,7 @@ def test_check_rendered_reports_wide_tables_at_desktop_width_and_saves_screensho
     found = check_book.check_rendered(build, ["book/method.html"], shots, log=lambda _: None)
     assert [str(f) for f in found] == [
         "book/method.html: table wider than the text at 1400 px: 900 px > 800 px: Table 4",
-        "book/method.html: page overflows at 390 px: 518 px wider than the window"]
+        "book/method.html: page overflows at 390 px: 518 px wider than the window "
+        "(from: <caption class=''>Table 4)"]
     assert sorted(p.name for p in shots.iterdir()) == ["book_method-desktop.png",
                                                        "book_method-phone.png"]
