@@ -130,8 +130,8 @@ def sample_scores(model: nn.Module, loader: Iterable[Any]) -> SampleScores:
 
     What :func:`accuracy` and :func:`predict_entropy` compute, in one pass: an evaluation that
     needs both on the same samples (the SSD protocol's test set) forwards them once.
-    ``100 * correct.mean()`` equals :func:`accuracy`, ``entropy`` equals
-    :func:`predict_entropy`.
+    ``100.0 * correct.sum() / correct.size`` equals :func:`accuracy` and ``entropy`` equals
+    :func:`predict_entropy` on the same loader.
 
     Args:
         model: classifier returning logits ``(batch, n_classes)``; evaluated in eval mode,
