@@ -16,6 +16,12 @@ Command line (also ``make results``)::
     python -m assd_repro.experiments.stored_runs list
     python -m assd_repro.experiments.stored_runs run table4-sample [--results results]
     python -m assd_repro.experiments.stored_runs verify
+    python -m assd_repro.experiments.stored_runs checkpoint table4-sample
+
+``checkpoint`` gathers the finished scenarios of an unfinished run into its ``results.parquet``
+(with ``progress.json``, the files git keeps under ``results/``), so a run longer than one
+working session can be committed part-way and resumed elsewhere; the run gets its manifest
+entry, and is verified and rendered, only once complete.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from assd_repro.experiments.supply_chain_pipeline import FULL_SIZE_ROWS, TUNED_H
 
 __all__ = [
     "MANIFEST",
+    "checkpoint_run",
     "STORED_RUNS",
     "StoredRun",
     "complete_run",
@@ -342,6 +349,10 @@ def complete_run(run: StoredRun, *, results_dir: str | os.PathLike[str] = "resul
     started = state.get("started") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     begin = time.perf_counter()
     missing = len(config.seeds) - len(store.load(config.seeds, set_aside=False))
+    if missing and "started" not in state:  # kept even when this call is killed
+        store.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(state_file, canonical_json({"started": started, "wall_s": 0.0})
+                           .encode())
     try:
         rows = run.run(config, results_dir=results_dir, progress=progress)
     finally:
@@ -361,6 +372,25 @@ def complete_run(run: StoredRun, *, results_dir: str | os.PathLike[str] = "resul
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     atomic_write_bytes(Path(results_dir) / MANIFEST, text.encode())
     return rows
+
+
+def checkpoint_run(name: str, results_dir: str | os.PathLike[str] = "results") -> str:
+    """Gather the finished scenarios of stored run ``name`` into its ``results.parquet``
+    (:meth:`ResultStore.compact` with ``partial=True``), so they can be committed before the run
+    is complete; a process still computing the run may go on meanwhile.
+
+    Returns:
+        A line saying how many scenarios the checkpoint holds.
+
+    Raises:
+        ValueError: unknown name.
+        RuntimeError: no scenario of the run is finished yet.
+    """
+    config = find_run(name).config()
+    store = ResultStore(config, results_dir)
+    store.compact(partial=True)
+    done = len(store.load(config.seeds))
+    return f"{name}: {done} of {len(config.seeds)} scenarios in {store.compact_path}"
 
 
 def load_run(name: str, results_dir: str | os.PathLike[str] = "results", *,
@@ -448,9 +478,10 @@ def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> di
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``list``, ``run NAME... | --all``, ``verify [NAME...]``."""
+    """Command line: ``list``, ``run [NAME...]``, ``verify [NAME...]``,
+    ``checkpoint [NAME...]`` (no name: every stored run)."""
     parser = argparse.ArgumentParser(prog="python -m assd_repro.experiments.stored_runs")
-    parser.add_argument("command", choices=["list", "run", "verify"])
+    parser.add_argument("command", choices=["list", "run", "verify", "checkpoint"])
     parser.add_argument("names", nargs="*", help="stored runs (default: all)")
     parser.add_argument("--results", default=os.environ.get("ASSD_RESULTS", "results"))
     args = parser.parse_args(argv)
@@ -465,6 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{run.name:28} {state:32} {run.title}")
         elif args.command == "run":
             complete_run(run, results_dir=args.results)
+        elif args.command == "checkpoint":
+            print(checkpoint_run(run.name, args.results), flush=True)
         else:
             print(verify_run(run.name, args.results), flush=True)
     return 0

@@ -205,6 +205,28 @@ def test_compacting_an_unfinished_run_names_the_missing_scenarios(tmp_path: Path
         ResultStore(config, tmp_path).compact()
 
 
+def test_partial_compaction_checkpoints_the_finished_scenarios_and_the_run_resumes(
+        tmp_path: Path) -> None:
+    config = ToyConfig.for_profile("smoke", seeds=(0, 1, 2, 3))
+    run_scenarios(toy_scenario, config, seeds=[0, 2], results_dir=tmp_path, progress=False)
+    store = ResultStore(config, tmp_path)
+    store.compact(partial=True)
+    assert sorted(p.name for p in store.folder.iterdir()) == ["config.json", "results.parquet"]
+    assert sorted(store.load()) == [0, 2]
+    rows, computed = rerun(config, tmp_path, warns=None)
+    assert computed == [1, 3]
+    store.compact()
+    assert sorted(p.name for p in store.folder.iterdir()) == ["config.json", "results.parquet"]
+    _, _, expected = first_run(tmp_path / "fresh")
+    pd.testing.assert_frame_equal(store.read()[VALUE_COLUMNS], expected[VALUE_COLUMNS])
+
+
+def test_partial_compaction_of_a_run_with_nothing_finished_says_so(tmp_path: Path) -> None:
+    config = ToyConfig.for_profile("smoke", seeds=(0, 1))
+    with pytest.raises(RuntimeError, match="no scenario is finished yet"):
+        ResultStore(config, tmp_path).compact(partial=True)
+
+
 def test_compacted_run_with_an_edited_scenario_recomputes_only_that_one(tmp_path: Path) -> None:
     config, store, rows = first_run(tmp_path)
     store.compact()

@@ -106,6 +106,26 @@ def test_load_run_computes_only_what_is_missing_and_says_how_long(smoke, capsys)
         stored_runs.load_run(run.name, root, compute_missing=False)
 
 
+def test_a_checkpointed_run_is_committable_and_completes_to_the_same_rows(
+        smoke, tmp_path: Path) -> None:
+    run, rows, _ = smoke
+    root = tmp_path / "elsewhere"
+    config = run.config()
+    first = list(config.seeds[: len(config.seeds) // 2])
+    store = stored_runs.ResultStore(config, root)
+    for seed in first:  # the finished half, as an interrupted session leaves it
+        store.write(seed, rows[rows["scenario"] == seed].reset_index(drop=True))
+    line = stored_runs.checkpoint_run(run.name, root)
+    assert f"{len(first)} of {len(config.seeds)} scenarios" in line
+    assert sorted(p.name for p in store.folder.iterdir()) == ["config.json", "results.parquet"]
+    assert not (root / "manifest.json").exists()  # unfinished: no stored result yet
+    again = stored_runs.complete_run(run, results_dir=root, progress=False)
+    keep = [c for c in rows.columns if c not in stored_runs.TIMING_COLUMNS]
+    pd.testing.assert_frame_equal(again[keep], rows[keep])
+    assert json.loads((root / "manifest.json").read_text())["runs"][run.name]["n_scenarios"] \
+        == len(config.seeds)
+
+
 def test_unknown_stored_run_is_named() -> None:
     with pytest.raises(ValueError, match=r"no stored run 'table9'; choose one of \['table4-sample'"):
         stored_runs.find_run("table9")

@@ -150,23 +150,33 @@ class ResultStore:
         self._write_table(path, rows, {scenario: content_checksum(rows)})
         return path
 
-    def compact(self) -> Path:
+    def compact(self, *, partial: bool = False) -> Path:
         """Gather every scenario of the config into one verified ``results.parquet`` and remove
         the per-scenario files (after the compacted file is in place).
 
+        ``partial=True`` gathers the scenarios finished so far (a checkpoint of an unfinished
+        run: one file to commit, so a long run can go on in another session); the missing ones
+        are computed later and a final ``compact()`` merges them in. A process still computing
+        the run may go on writing per-scenario files meanwhile.
+
         Raises:
-            RuntimeError: some scenarios of ``config.seeds`` are not finished (it names them).
+            RuntimeError: some scenarios of ``config.seeds`` are not finished (it names them)
+                and ``partial`` is False; with ``partial``, none is finished.
         """
         found = self.load(self.config.seeds)
         missing = [s for s in self.config.seeds if s not in found]
-        if missing:
+        if missing and not partial:
             raise RuntimeError(f"cannot compact {self.folder}: scenarios {missing[:10]} "
-                               f"({len(missing)} in all) are not finished; run them first")
-        frames = [found[s] for s in self.config.seeds]
+                               f"({len(missing)} in all) are not finished; run them first, or "
+                               "pass partial=True to checkpoint the finished ones")
+        if not found:
+            raise RuntimeError(f"cannot compact {self.folder}: no scenario is finished yet")
+        done = [s for s in self.config.seeds if s in found]
+        frames = [found[s] for s in done]
         rows = pd.concat(frames, ignore_index=True)
-        checksums = {s: content_checksum(f) for s, f in zip(self.config.seeds, frames, strict=True)}
+        checksums = {s: content_checksum(f) for s, f in zip(done, frames, strict=True)}
         self._write_table(self.compact_path, rows, checksums)
-        for seed in self.config.seeds:
+        for seed in done:
             self.path(seed).unlink(missing_ok=True)
         return self.compact_path
 
