@@ -44,6 +44,7 @@ __all__ = [
     "strategy_gain_table",
     "table4",
     "table4_accuracies",
+    "training_check_table",
     "verdict_table",
 ]
 
@@ -355,8 +356,8 @@ def _detect_table(rows: pd.DataFrame, digits: int, groups: Sequence[str]) -> pd.
         cells = {
             ("detection", "true errors"): cell("detection", "n_errors", d=0),
             ("detection", "flagged"): cell("detection", "n_flagged", d=0),
-            ("detection", "precision (%)"): cell("detection", "precision", 100.0, 1),
-            ("detection", "recall (%)"): cell("detection", "recall", 100.0, 1),
+            ("detection", "precision (%)"): cell("detection", "precision", 100.0),
+            ("detection", "recall (%)"): cell("detection", "recall", 100.0),
             ("test accuracy (%)", "baseline"): cell("baseline", "test_accuracy"),
             **{(gain_head, _SHORT_DETECT_LABELS[m]): cell(m, "gain")
                for m in _detect_strategies(rows)},
@@ -368,7 +369,7 @@ def _detect_table(rows: pd.DataFrame, digits: int, groups: Sequence[str]) -> pd.
     return table
 
 
-def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+def detection_table(rows: pd.DataFrame, *, digits: int = 1) -> pd.DataFrame:
     """How well the detection finds the wrong labels, per error rate, as strings for the book.
 
     The accuracies and gains are in :func:`strategy_gain_table`, with the same index: one
@@ -376,8 +377,7 @@ def detection_table(rows: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
 
     Args:
         rows: the tidy rows of :func:`~assd_repro.experiments.detect_unlearn.run_detect_unlearn`.
-        digits: unused here (the detection scores have fixed decimals); kept so that both
-            tables take the same arguments.
+        digits: decimals of precision and recall (%); the row counts have none.
 
     Returns:
         Index ``error`` (e.g. ``"5%"``); columns ``(detection, true errors)`` and
@@ -776,6 +776,41 @@ def data_overview_display(overview: pd.DataFrame) -> Styler:
     turned = overview.T.astype(str)
     return turned.style.set_properties(subset=pd.IndexSlice[["data"], :],
                                        **{"overflow-wrap": "anywhere"})
+
+
+def training_check_table(checks: Mapping[str, pd.DataFrame], *, digits: int = 2) -> pd.DataFrame:
+    """The baselines beside a logistic regression and the majority class, as strings for the
+    book: one row per data source and model.
+
+    Args:
+        checks: data-source label -> output of
+            :func:`~assd_repro.experiments.error_headlines.training_check`.
+        digits: decimals (%).
+
+    Returns:
+        Index ``(data, model)`` (sizes with :data:`SIZE_LABELS`); columns ``train accuracy
+        (%)`` (the baselines: the retained rows with their true labels; the regression: all
+        training rows), ``test accuracy (%)`` (mean ± sd over the scenarios for the baselines)
+        and ``wrong labels (%)`` (the share it was trained with); "–" where a value does not
+        apply (the majority class is not trained).
+
+    Raises:
+        ValueError: a check lacks one of ``training_check``'s columns.
+    """
+    records, index = [], []
+    for label, check in checks.items():
+        _require(check, ["train_mean", "train_std", "test_mean", "test_std", "error_pct"],
+                 "training_check")
+        for model, row in check.iterrows():
+            index.append((label, SIZE_LABELS.get(str(model), str(model))))
+            records.append({
+                "train accuracy (%)": _nowrap(format_mean_std(row["train_mean"],
+                                                              row["train_std"], digits)),
+                "test accuracy (%)": _nowrap(format_mean_std(row["test_mean"],
+                                                             row["test_std"], digits)),
+                "wrong labels (%)": ("–" if pd.isna(row["train_mean"])  # not trained
+                                     else f"{row['error_pct']:g}")})
+    return pd.DataFrame(records, index=pd.MultiIndex.from_tuples(index, names=["data", "model"]))
 
 
 def verdict_table(verdicts: Mapping[str, pd.DataFrame], *, digits: int = 2) -> pd.DataFrame:

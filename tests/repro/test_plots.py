@@ -299,3 +299,25 @@ def test_data_overview_display_turns_the_table_and_lets_file_names_break() -> No
     assert html.count("overflow-wrap: anywhere") >= 1 and "1024" in html
     with pytest.raises(ValueError, match="data_overview"):
         data_overview_display(overview.drop(columns="data"))
+
+
+def test_training_check_table_labels_the_columns_and_marks_what_does_not_apply() -> None:
+    from assd_repro.plots.supply_chain import training_check_table
+
+    nan = float("nan")
+    check = pd.DataFrame(
+        {"train_mean": [91.234, 85.0, nan], "train_std": [0.5, nan, nan],
+         "test_mean": [84.0, 84.6, 55.0], "test_std": [0.25, nan, nan],
+         "error_pct": [0.25, 0.0, 0.0]},
+        index=pd.Index(["2x50", "logistic regression", "majority class"], name="model"))
+    table = training_check_table({"real sample": check})
+    assert list(table.columns) == ["train accuracy (%)", "test accuracy (%)", "wrong labels (%)"]
+    assert list(table.index) == [("real sample", "2x50 (small)"),
+                                 ("real sample", "logistic regression"),
+                                 ("real sample", "majority class")]
+    assert table.iloc[0].tolist() == ["91.23\u00a0±\u00a00.50", "84.00\u00a0±\u00a00.25", "0.25"]
+    assert table.iloc[1].tolist() == ["85.00", "84.60", "0"]
+    assert table.iloc[2].tolist() == ["–", "55.00", "–"]
+    assert not table.isna().any().any()
+    with pytest.raises(ValueError, match="training_check"):
+        training_check_table({"x": check.drop(columns="test_std")})
