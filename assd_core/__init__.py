@@ -13,6 +13,7 @@ in the separate package ``assd_repro``, which imports this one.
 """
 
 from assd_core.dampening import DampeningReport, check_importances, dampen
+from assd_core.guard import guarded
 from assd_core.importance import (
     Importances,
     compute_importances,
@@ -50,6 +51,7 @@ __all__ = [
     "assd_unlearn",
     "forget_importances",
     "ssd_unlearn",
+    "guarded",
     # evaluation (the SSD protocol)
     "SampleScores",
     "accuracy",

@@ -1,7 +1,8 @@
 """assd_repro: the reproduction of the ASSD paper, built on :mod:`assd_core`.
 
 Data loaders (CIFAR-10/100/20, PinsFaceRecognition, DataCo, embedded defaults), models (CIFAR
-ResNet18, ViT, supply-chain MLPs), training, baselines (retrain, fine-tune, unlearning a copy),
+ResNet18, ViT, supply-chain MLPs), training, baselines (retrain, fine-tune, unlearning a copy,
+NegGrad+, SCRUB, random labels, SalUn, Bad Teacher, ASSD + repair, SSD with a tuned alpha),
 simulated label errors, the paper's tables, the experiment engine
 (:mod:`assd_repro.experiments.engine`), the chapter experiments and plotting helpers.
 

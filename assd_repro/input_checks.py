@@ -168,6 +168,17 @@ def _returns(output: Callable[[Tensor], Any]) -> nn.Module:
     return Wrapped()
 
 
+class _BareParameter(nn.Module):
+    """A classifier whose only weight belongs to no module with ``reset_parameters``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(N_IN, N_CLASSES))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weight
+
+
 def _unsized(bench: Bench) -> Iterator[tuple[Tensor, Tensor]]:
     yield from bench.batches(8)
 
@@ -295,6 +306,26 @@ CORE: tuple[BadInput, ...] = (
     BadInput("assd_core.assd_unlearn", "no n_forget and a loader without a sized dataset",
              ValueError, r"n_forget was not given and the forget loader has no sized \.dataset",
              lambda b: ac.assd_unlearn(b.model, _unsized(b), b.full, n_total=24)),
+    # the guard
+    BadInput("assd_core.guarded", "a negative accuracy drop", ValueError,
+             r"max_drop_points=-1.0 must be a finite number >= 0 \(percentage points",
+             lambda b: ac.guarded(b.model, ac.assd_unlearn, b.loader(8), b.full, n_total=24,
+                                  check_loader=b.batches(), max_drop_points=-1.0)),
+    BadInput("assd_core.guarded", "a tolerance above 1", ValueError,
+             r"tolerance=1.5 must lie in \(0, 1\], e.g. 0.95",
+             lambda b: ac.guarded(b.model, ac.assd_unlearn, b.loader(8), b.full, n_total=24,
+                                  check_loader=b.batches(), tolerance=1.5)),
+    BadInput("assd_core.guarded", "an empty check loader", ValueError,
+             r"check_loader is empty; give held-out retained rows",
+             lambda b: ac.guarded(b.model, ac.assd_unlearn, b.loader(8), b.full, n_total=24,
+                                  check_loader=[])),
+    BadInput("assd_core.guarded", "a generator as the check loader", ValueError,
+             r"check_loader is a one-shot iterator; pass a DataLoader or a list of batches",
+             lambda b: ac.guarded(b.model, ac.assd_unlearn, b.loader(8), b.full, n_total=24,
+                                  check_loader=_unsized(b))),
+    BadInput("assd_core.guarded", "the model and the function swapped", ValueError,
+             r"unlearn is a Sequential; call guarded\(model, unlearn",
+             lambda b: ac.guarded(ac.assd_unlearn, b.model, check_loader=b.batches())),
     # importance files
     BadInput("assd_core.save_importances", "importances of another model", ValueError,
              r"the importances do not belong to this model: missing in file: 2.weight",
@@ -463,6 +494,50 @@ REPRO: tuple[BadInput, ...] = (
              ValueError, r"spec_or_model_factory is a Sequential; pass a ModelSpec or a "
              r"zero-argument function",
              lambda b: _repro().baselines.retrain_from_scratch(b.model, b.loader(), _recipe())),
+    BadInput("assd_repro.baselines.neggrad_plus", "a retain weight beta above 1", ValueError,
+             r"beta=1.5 must be a number in \[0, 1\]",
+             lambda b: _repro().baselines.neggrad_plus(b.model, b.loader(), b.loader(8),
+                                                       beta=1.5)),
+    BadInput("assd_repro.baselines.neggrad_plus", "an empty forget set", ValueError,
+             r"forget yields no batch: it is empty",
+             lambda b: _repro().baselines.neggrad_plus(b.model, b.loader(), b.loader(0))),
+    BadInput("assd_repro.baselines.scrub", "a generator as the forget set", ValueError,
+             r"forget is a generator; pass a DataLoader, a Dataset with batch_size, or a list",
+             lambda b: _repro().baselines.scrub(b.model, b.loader(), _unsized(b))),
+    BadInput("assd_repro.baselines.scrub", "a temperature of 0", ValueError,
+             r"temperature=0 must be a finite number > 0",
+             lambda b: _repro().baselines.scrub(b.model, b.loader(), b.loader(8), temperature=0)),
+    BadInput("assd_repro.baselines.relabel", "a single class", ValueError,
+             r"n_classes=1: random labels need at least 2 classes",
+             lambda b: _repro().baselines.relabel(b.y, 1)),
+    BadInput("assd_repro.baselines.salun", "a share of the weights that selects none",
+             ValueError, r"share=0.001 of the model's 83 trainable weights selects none",
+             lambda b: _repro().baselines.salun(b.model, b.loader(), b.loader(8), share=0.001)),
+    BadInput("assd_repro.baselines.bad_teacher", "a list of batches instead of a Dataset",
+             ValueError, r"retain is a list; Bad Teacher samples rows, so pass a Dataset",
+             lambda b: _repro().baselines.bad_teacher(b.model, b.batches(), b.loader(8))),
+    BadInput("assd_repro.baselines.bad_teacher", "a retain share that keeps no row",
+             ValueError, r"retain_share=0.01 of 24 retain rows keeps none",
+             lambda b: _repro().baselines.bad_teacher(b.model, b.loader(), b.loader(8),
+                                                      retain_share=0.01)),
+    BadInput("assd_repro.baselines.bad_teacher", "a model that cannot be re-initialised",
+             ValueError, r"no module of the _BareParameter has reset_parameters\(\)",
+             lambda b: _repro().baselines.bad_teacher(_BareParameter(), b.loader(),
+                                                      b.loader(8))),
+    BadInput("assd_repro.baselines.assd_repair", "a retain Dataset without a batch size",
+             ValueError, r"retain_loader is a TensorDataset and batch_size is None",
+             lambda b: _repro().baselines.assd_repair(
+                 b.model, b.loader(8), b.full, b.loader().dataset, n_total=24, lr=0.1,
+                 weight_decay=0.0)),
+    BadInput("assd_repro.baselines.tuned_ssd", "no candidate alpha", ValueError,
+             r"alphas is empty: give at least one candidate alpha",
+             lambda b: _repro().baselines.tuned_ssd(b.model, b.batches(8), b.full,
+                                                    validation_loader=b.batches(), alphas=())),
+    BadInput("assd_repro.baselines.tuned_ssd", "a negative candidate alpha", ValueError,
+             r"alphas holds -2.0: every candidate must be a finite number >= 0",
+             lambda b: _repro().baselines.tuned_ssd(b.model, b.batches(8), b.full,
+                                                    validation_loader=b.batches(),
+                                                    alphas=(1.0, -2.0))),
     # label errors
     BadInput("assd_repro.label_errors.inject_label_errors", "a fraction above 1", ValueError,
              r"fraction=1.5 must lie in \(0, 1\), e.g. 0.05 for 5% label errors",

@@ -37,7 +37,7 @@ CORE_API = {
     "Importances", "compute_importances", "load_importances", "model_fingerprint",
     "save_importances", "DampeningReport", "adaptive_percentile", "check_importances", "dampen",
     "select_alpha", "assd_unlearn", "forget_importances", "ssd_unlearn", "accuracy",
-    "entropy_mia", "predict_entropy", "SampleScores", "sample_scores", "mia_score",
+    "entropy_mia", "predict_entropy", "SampleScores", "sample_scores", "mia_score", "guarded",
 }
 #: Packages ``import assd_core`` must not load.
 HEAVY = ("pandas", "sklearn", "scipy", "PIL", "pyarrow", "optuna", "dask", "timm", "matplotlib",

@@ -1,4 +1,4 @@
-"""Unlearning baselines: retrain (from scratch, or the SSD authors' head-only variant),
+"""The classic baselines: retrain (from scratch, or the SSD authors' head-only variant),
 fine-tune on the retain set, and :func:`unlearned_copy`, which runs any in-place method of
 ``assd_core`` (SSD, ASSD, dampening) on a copy.
 
