@@ -20,6 +20,7 @@ from conftest import REPO
 from engine_toy import ToyConfig, ToyFileConfig, toy_file_scenario, toy_scenario
 
 from assd_repro.experiments import ResultStore, StoredResultWarning, recorded_run_times, run_scenarios
+from assd_repro.experiments.engine.runner import run_one
 
 VALUE_COLUMNS = ["experiment", "config_hash", "scenario", "method", "metric", "value"]
 
@@ -219,6 +220,24 @@ def test_partial_compaction_checkpoints_the_finished_scenarios_and_the_run_resum
     assert sorted(p.name for p in store.folder.iterdir()) == ["config.json", "results.parquet"]
     _, _, expected = first_run(tmp_path / "fresh")
     pd.testing.assert_frame_equal(store.read()[VALUE_COLUMNS], expected[VALUE_COLUMNS])
+
+
+def test_a_scenario_another_process_stored_meanwhile_is_not_computed_again(
+        tmp_path: Path) -> None:
+    config = ToyConfig.for_profile("smoke", seeds=(0, 1, 2, 3))
+    other = ResultStore(config, tmp_path)
+
+    def scenario_and_a_neighbour(config, seed):  # the other process stores scenario 2
+        rows = toy_scenario(config, seed)
+        if seed == 1:
+            other.write(2, run_one(toy_scenario, config, 2, 1))
+        return rows
+
+    counting = Counting(scenario_and_a_neighbour)
+    rows = run_scenarios(counting, config, results_dir=tmp_path, progress=False)
+    assert counting.seeds == [0, 1, 3]
+    _, _, expected = first_run(tmp_path / "alone")
+    pd.testing.assert_frame_equal(rows[VALUE_COLUMNS], expected[VALUE_COLUMNS])
 
 
 def test_partial_compaction_of_a_run_with_nothing_finished_says_so(tmp_path: Path) -> None:

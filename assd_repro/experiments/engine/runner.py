@@ -82,7 +82,9 @@ def run_scenarios(
         fn: module-level scenario function ``fn(config, seed) -> rows`` (picklable for Dask).
         config: the experiment config; results go to
             ``results_dir/<experiment>/<config-hash>/scenario-<seed>.parquet``.
-        seeds: scenarios to run; default ``config.seeds``.
+        seeds: scenarios to run, in this order; default ``config.seeds``. Several processes may
+            work on one run (e.g. one over the seeds, one over them reversed): in this process,
+            a scenario whose file another process stored meanwhile is not computed again.
         results_dir: results root.
         workers: ``None``: in this process. ``N``: a Dask ``LocalCluster`` of N single-threaded
             worker processes.
@@ -114,6 +116,8 @@ def run_scenarios(
     desc = f"{config.EXPERIMENT} [{config.profile}]"
     if todo and workers is None and scheduler is None:
         for seed in tqdm(todo, desc=desc, disable=not progress):
+            if store.path(seed).is_file():  # another process on the same run stored it since
+                continue
             store.write(seed, run_one(fn, config, seed, threads))
     elif todo:
         _run_dask(fn, config, todo, store, workers=workers, scheduler=scheduler, threads=threads,
