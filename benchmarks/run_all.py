@@ -1,10 +1,10 @@
 """Run every benchmark: print their tables and write their CSVs to ``benchmarks/results/``.
 
-    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid,evaluation] [--no-dask]
+    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid,evaluation,methods] [--no-dask]
 
 ``--quick`` shrinks every benchmark (tenfold smaller data, few reps, one small size for the
 scale benchmark) so that a test can check the scripts still run; its numbers mean little.
-The full run takes 10-15 minutes on the project's 2-core machine. One torch thread
+The full run takes 12-17 minutes on the project's 2-core machine. One torch thread
 throughout (see ``bench_common``). See ``benchmarks/README.md`` for what each one measures.
 """
 
@@ -22,10 +22,11 @@ import assd_floor  # noqa: E402
 import evaluation  # noqa: E402
 import experiment_grid  # noqa: E402
 import import_cost  # noqa: E402
+import methods  # noqa: E402
 import selection_scale  # noqa: E402
 from bench_common import RESULTS, set_threads  # noqa: E402
 
-BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid", "evaluation")
+BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid", "evaluation", "methods")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         "scale": lambda: selection_scale.run(args.quick, args.out),
         "grid": lambda: experiment_grid.run(args.quick, args.out, dask=not args.no_dask),
         "evaluation": lambda: evaluation.run(args.quick, args.out),
+        "methods": lambda: methods.run(args.quick, args.out),
     }
     for name in chosen:
         began = time.perf_counter()

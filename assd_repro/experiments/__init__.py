@@ -11,7 +11,10 @@ Experiments (each a config class and a ``run_*`` function):
 - :mod:`~assd_repro.experiments.alpha_plateau`: SSD over a grid of alpha, ASSD's pick (Fig. 3);
 - :mod:`~assd_repro.experiments.benchmark`: full-class, sub-class, random forgetting (Tables 1-3);
 - :mod:`~assd_repro.experiments.error_unlearning`: supply-chain label errors (Table 4, Figs. 4-5);
-- :mod:`~assd_repro.experiments.detect_unlearn`: detect label errors with cleanlab, then ASSD.
+- :mod:`~assd_repro.experiments.detect_unlearn`: detect label errors with cleanlab, then ASSD;
+- :mod:`~assd_repro.experiments.method_comparison`: Table 4's scenarios with every unlearning
+  method, defaults or tuned (:mod:`~assd_repro.experiments.method_tuning`), where the wrong-label
+  rows go.
 """
 
 from assd_repro.experiments.alpha_plateau import (
@@ -57,6 +60,13 @@ from assd_repro.experiments.lambda_study import (
     LambdaStudyResult,
     run_lambda_study,
 )
+from assd_repro.experiments.method_comparison import (
+    MethodComparisonConfig,
+    confusion_summary,
+    method_gains,
+    run_method_comparison,
+)
+from assd_repro.experiments.method_tuning import tune_all, tune_method
 
 __all__ = [
     "AlphaPlateauConfig",
@@ -65,11 +75,13 @@ __all__ = [
     "ErrorUnlearningConfig",
     "LambdaStudyConfig",
     "LambdaStudyResult",
+    "MethodComparisonConfig",
     "bootstrap_test_rows",
     "cell_statistics",
     "compare_sizes",
     "compare_benchmark_with_paper",
     "compare_table4_with_paper",
+    "confusion_summary",
     "detection_scores",
     "paper_ssd_alpha",
     "plateau_bounds",
@@ -78,13 +90,17 @@ __all__ = [
     "run_detect_unlearn",
     "run_error_unlearning",
     "run_lambda_study",
+    "run_method_comparison",
     "holm_adjust",
+    "method_gains",
     "paired_comparisons",
     "paired_mde",
     "scenario_gains",
     "verdict",
     "summarize",
     "summarize_detection",
+    "tune_all",
     "tune_hyperparameters",
+    "tune_method",
 ]
 __all__ += _ENGINE_API

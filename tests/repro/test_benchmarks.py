@@ -30,6 +30,7 @@ from assd_core import (
     select_alpha,
 )
 from assd_core.dampening import _dampen_tensor
+from assd_repro.experiments.method_comparison import COMPARISON_METHODS
 
 BENCHMARKS = REPO / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -58,6 +59,8 @@ COLUMNS = {
     "evaluation.csv": {"model", "task", "n_forwarded", "floor_s", "one_pass_s", "three_calls_s",
                        "one_pass_per_floor", "three_calls_per_floor",
                        "three_calls_per_one_pass", "target", "meets_target", "reps", "threads"},
+    "methods.csv": {"method", "seconds", "ratio_to_assd", "reps", "model_size", "error_pct",
+                    "n_retain", "n_forget", "threads"},
     "experiment_dask.csv": {"scenarios", "workers", "in_process_s", "dask_s", "speedup",
                             "mean_scenario_on_worker_s", "same_rows"},
 }
@@ -96,6 +99,10 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert float(imports["assd_core"]["time_ratio"]) > 0
     grid = _read(tmp_path / "experiment_grid.csv")
     assert [row["model_size"] for row in grid] == ["2x50", "3x100", "5x250"]
+    methods = {row["method"]: row for row in _read(tmp_path / "methods.csv")}
+    assert set(methods) == {*COMPARISON_METHODS, "retrain"}
+    assert float(methods["assd"]["ratio_to_assd"]) == 1.0
+    assert all(float(row["seconds"]) > 0 for row in methods.values())
 
 
 @pytest.mark.slow
