@@ -75,6 +75,13 @@ SMOKE_SYNTHETIC_ROWS = 6_000
 PAPER_SCENARIOS = 100
 #: columns that measure time: they differ from one computation to the next
 TIMING_COLUMNS = ("wall_s", "method_s")
+#: largest accuracy difference (points) accepted when a stored run is verified on another CPU
+#: than the one that computed it (book: Reproducing): float kernels differ in their last bits
+#: between CPU types, and SGD amplifies that; measured up to 2.5 points on one scenario of the
+#: real sample (402 test rows: one row is 0.25 points) between an AMD EPYC and an Intel Xeon
+CROSS_CPU_TOLERANCE = 5.0
+#: columns compared only on the CPU that computed the run (which test rows are right)
+CROSS_CPU_FREE = ("test_correct",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -436,10 +443,13 @@ def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> di
     Checks: the manifest's config hash equals the current config's; the stored, verified
     result holds every scenario of the config and at least ``min_per_cell`` per cell; the
     cheapest stored scenario (least ``wall_s``) recomputed now gives the stored rows exactly,
-    timing columns aside.
+    timing columns aside, on the CPU type that computed the run (the manifest's ``cpu``); on
+    another CPU type its labels and counts exactly and its accuracies within
+    :data:`CROSS_CPU_TOLERANCE` points.
 
     Returns:
-        ``{"name", "config_hash", "n_scenarios", "scenario", "recompute_s"}``.
+        ``{"name", "config_hash", "n_scenarios", "scenario", "recompute_s", "exact"}``
+        (``exact``: compared bit for bit, on the same CPU type).
 
     Raises:
         AssertionError: a check failed (the message says which and how to regenerate).
@@ -468,13 +478,22 @@ def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> di
     keep = [c for c in rows.columns if c not in TIMING_COLUMNS]
     old = rows[rows["scenario"] == cheapest][keep].reset_index(drop=True)
     new = fresh[keep].reset_index(drop=True)
+    exact = entry.get("cpu") == _cpu()
+    if not exact:  # other float kernels: compare labels exactly, accuracies within tolerance
+        keep = [c for c in keep if c not in CROSS_CPU_FREE and not pd.api.types.is_float_dtype(
+            old[c])]
     try:
-        pd.testing.assert_frame_equal(new, old, check_exact=True, check_dtype=False)
+        pd.testing.assert_frame_equal(new[keep], old[keep], check_exact=True, check_dtype=False)
+        if not exact:
+            gap = float((new["value"] - old["value"]).abs().max())
+            assert gap <= CROSS_CPU_TOLERANCE, (
+                f"stored on {entry.get('cpu')}, recomputed on {_cpu()}: an accuracy differs by "
+                f"{gap:.2f} points, more than the {CROSS_CPU_TOLERANCE:g} allowed across CPUs")
     except AssertionError as error:
         raise AssertionError(f"{name}: scenario {cheapest} recomputed by the current code "
                              f"differs from the stored rows; {fix}\n{error}") from None
     return {"name": name, "config_hash": entry["config_hash"], "n_scenarios": len(stored),
-            "scenario": cheapest, "recompute_s": round(seconds, 2)}
+            "scenario": cheapest, "recompute_s": round(seconds, 2), "exact": exact}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

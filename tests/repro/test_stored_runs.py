@@ -96,6 +96,25 @@ def test_verify_run_fails_when_the_code_computes_other_values(smoke, monkeypatch
         stored_runs.verify_run(run.name, root)
 
 
+@pytest.mark.parametrize(("shift", "passes"), [(0.25, True), (6.0, False)])
+def test_verify_run_on_another_cpu_accepts_accuracies_within_the_tolerance(
+        smoke, monkeypatch, shift: float, passes: bool) -> None:
+    run, _, root = smoke
+
+    def other_kernels(config, seed):  # the same code on another CPU type: last bits differ
+        return [{**row, "value": row["value"] + shift, "test_correct": ""}
+                for row in error_unlearning_scenario(config, seed)]
+
+    altered = dataclasses.replace(run, scenario=other_kernels)
+    monkeypatch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS[:-1], altered))
+    monkeypatch.setattr(stored_runs, "_cpu", lambda: "another CPU (2 cores)")
+    if passes:
+        assert stored_runs.verify_run(run.name, root)["exact"] is False
+    else:
+        with pytest.raises(AssertionError, match="more than the 5 allowed across CPUs"):
+            stored_runs.verify_run(run.name, root)
+
+
 def test_load_run_computes_only_what_is_missing_and_says_how_long(smoke, capsys) -> None:
     run, rows, root = smoke
     pd.testing.assert_frame_equal(stored_runs.load_run(run.name, root, progress=False), rows)
