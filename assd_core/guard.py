@@ -23,8 +23,8 @@ class GuardReport:
 
     Attributes:
         refused: True if the model was put back as it was.
-        accuracy_before, accuracy_after: accuracy (%) on ``check_loader`` before and after
-            the unlearning (after: of the unlearned model, also when it was refused).
+        accuracy_before: accuracy (%) on ``check_loader`` before the unlearning.
+        accuracy_after: accuracy (%) of the unlearned model, also when it was refused.
         reason: the rule applied and its numbers, in words.
         result: what the unlearning function returned (e.g. its DampeningReport).
     """
