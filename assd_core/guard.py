@@ -60,7 +60,8 @@ def guarded(
     Args:
         model: changed in place, or restored.
         unlearn: an in-place method such as :func:`~assd_core.assd_unlearn`.
-        *args, **kwargs: passed to ``unlearn`` after ``model``.
+        args, kwargs: the positional and keyword arguments passed to ``unlearn`` after
+            ``model``.
         check_loader: batches ``(x, y, *rest)``, e.g. a held-out slice of Dr.
         max_drop_points: largest accepted fall in accuracy, in points (>= 0).
         tolerance: in ``(0, 1]``, or None for the default rule.
