@@ -14,7 +14,8 @@ from that baseline:
 - ``assd_repair``: ASSD, then ``finetune`` (:func:`~assd_repro.baselines.assd_repair`);
 - ``neggrad_plus``, ``scrub``, ``random_label``, ``salun``, ``bad_teacher``: the optimisation
   methods of :mod:`assd_repro.baselines` with their papers' defaults (or ``config.tuned``);
-- ``tuned_ssd``: SSD with the alpha of best accuracy on the validation slice.
+- ``tuned_ssd``: SSD with the alpha of best accuracy on the validation slice, among
+  :data:`SSD_ALPHAS`.
 
 A seeded random ``validation_share`` of Dr (:func:`validation_rows`) is held out of every
 method's Dr: the tuning's objective (:mod:`~assd_repro.experiments.method_tuning`), the guard's
@@ -65,6 +66,7 @@ from assd_repro.baselines import (
     tuned_ssd,
     unlearned_copy,
 )
+from assd_repro.baselines.tuned_ssd import DEFAULT_ALPHAS
 from assd_repro.experiments.error_stats import paired_comparisons
 from assd_repro.experiments.error_unlearning import ErrorUnlearningConfig
 from assd_repro.experiments.label_confusion import SHARE_COLUMNS, confusion_shares
@@ -88,6 +90,7 @@ __all__ = [
     "DAMPENING_METHODS",
     "ROW_COLUMNS",
     "SEARCH_SPACES",
+    "SSD_ALPHAS",
     "MethodComparisonConfig",
     "MethodOutcome",
     "PreparedScenario",
@@ -112,6 +115,12 @@ DAMPENING_METHODS: tuple[str, ...] = ("assd", "assd_guarded", "assd_repair", "tu
 COMPARISON_PCTS: tuple[float, ...] = (1.0, 5.0, 10.0)
 #: mixed with the replicate into the seed of the validation slice (the issue's number)
 VALIDATION_SEED_TAG = 13
+#: ``tuned_ssd``'s candidate alphas here: :data:`~assd_repro.baselines.tuned_ssd.DEFAULT_ALPHAS`
+#: (1..100, the image tasks' range) and six more up to 10,000, since the alphas ASSD picks on
+#: the sample's MLPs lie between about 60 and 9,000 at 1-10 % errors (medians 72-5,357 per
+#: cell in Table 4's stored run ``table4-sample``)
+SSD_ALPHAS: tuple[float, ...] = (*DEFAULT_ALPHAS, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+                                 10000.0)
 ROW_COLUMNS: tuple[str, ...] = ("model_size", "error_pct", "replicate", "n_forget", "n_changed",
                                 "n_validation", "method", "settings", "metric", "true", "wrong",
                                 "value")
@@ -485,7 +494,8 @@ def _assd_repair(p: PreparedScenario, params: dict[str, Any]
 
 def _tuned_ssd(p: PreparedScenario, params: dict[str, Any]) -> tuple[nn.Module, dict[str, float]]:
     model, info = tuned_ssd(p.baseline, p.forget_batches(),
-                            p.full_importances()[0], validation_loader=[p.validation])
+                            p.full_importances()[0], validation_loader=[p.validation],
+                            alphas=SSD_ALPHAS)
     return model, {"alpha": info.alpha}
 
 

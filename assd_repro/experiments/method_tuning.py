@@ -19,13 +19,20 @@ scenario of every study costs 19 s together, so :data:`DEFAULT_TRIALS` = 30 tria
 scenarios take about 2,800 s and the 30 tuning baselines 70 s: about 0.8 CPU h (the smoke
 ratio would predict 1.1 h). The full-size synthetic 3x100 costs about 3.8 times the sample's
 3x100: about 0.6 h for its 2 rates.
+
+Stored runs (:mod:`~assd_repro.experiments.stored_runs`) run the studies through the experiment
+engine: :class:`MethodTuningConfig` makes each study ``(method, model_size, error_pct)`` one
+scenario of :func:`method_tuning_scenario` (resumable, checked, with provenance), and
+:func:`tuned_from_rows` turns the stored rows into a comparison config's ``tuned``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 import optuna
 import pandas as pd
@@ -33,6 +40,7 @@ import torch
 
 from assd_repro.experiments.engine.runner import torch_threads
 from assd_repro.experiments.method_comparison import (
+    COMPARISON_METHODS,
     SEARCH_SPACES,
     MethodComparisonConfig,
     PreparedScenario,
@@ -41,15 +49,22 @@ from assd_repro.experiments.method_comparison import (
     prepare_scenario,
     run_method,
 )
-from assd_repro.experiments.supply_chain_pipeline import evaluate_accuracy, timed
+from assd_repro.experiments.supply_chain_pipeline import (
+    evaluate_accuracy,
+    run_supply_chain,
+    timed,
+)
 
-__all__ = ["DEFAULT_TRIALS", "TUNING_REPLICATE_OFFSET", "suggest_params", "tune_all",
-           "tune_method", "tuning_scenarios"]
+__all__ = ["DEFAULT_TRIALS", "TUNABLE_METHODS", "TUNING_REPLICATE_OFFSET", "MethodTuningConfig",
+           "Study", "method_tuning_scenario", "run_method_tuning", "suggest_params", "tune_all",
+           "tune_method", "tuned_from_rows", "tuning_costs", "tuning_scenarios"]
 
 #: replicate id of the first tuning scenario (evaluation replicates stay below it)
 TUNING_REPLICATE_OFFSET = 10_000
 #: trials per study (see the module docstring for the cost)
 DEFAULT_TRIALS = 30
+#: the methods with hyper-parameters to tune, in the comparison's order
+TUNABLE_METHODS: tuple[str, ...] = tuple(m for m in COMPARISON_METHODS if m in SEARCH_SPACES)
 
 
 def suggest_params(trial: optuna.Trial | optuna.trial.FixedTrial, method: str
@@ -216,3 +231,218 @@ def tune_all(config: MethodComparisonConfig, sizes: Sequence[str] | None = None,
     tuned = {(method, size, pct): found[(method, size, nearest_tuned_pct(pct, pcts))]
              for method in methods for size in sizes for pct in config.error_pcts}
     return tuned, pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The studies as scenarios of the experiment engine (stored runs)
+# --------------------------------------------------------------------------------------------
+
+
+class Study(NamedTuple):
+    """What scenario id ``s`` of a :class:`MethodTuningConfig` stands for."""
+
+    method: str
+    model_size: str
+    error_pct: float
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodTuningConfig(MethodComparisonConfig):
+    """Settings of the tuning studies: one study (scenario) per tunable method, model size and
+    tuned error rate.
+
+    Attributes:
+        error_pcts: the error rates tuned at (the issue's 1 and 5 %); a comparison's other
+            rates take the nearest's parameters (:func:`tuned_from_rows`).
+        methods: the methods tuned, each in :data:`TUNABLE_METHODS`.
+        n_trials: Optuna trials per study.
+        n_tuning_scenarios: tuning scenarios the objective averages over (replicates
+            :data:`TUNING_REPLICATE_OFFSET` + k).
+        sampler_seed: seed of every study's TPE sampler.
+        n_scenarios: must be 1 (a study is one scenario).
+        Other fields: the comparison's (data, recipe, ``validation_share``), which the
+        tuning scenarios share with the comparison whose methods they tune.
+
+    Scenario id ``s`` is study ``cells()[s]``: the method varies fastest, then the size, then
+    the rate, so that consecutive studies share their tuning scenarios, whose baselines are
+    trained once per process and cell (:func:`method_tuning_scenario`).
+
+    Profiles: ``smoke`` (the comparison's smoke data and recipe, 2x50 at 1 and 5 %, 3 trials on
+    1 scenario), ``book`` (the comparison's book data and recipe, its 3 sizes at 1 and 5 %,
+    :data:`DEFAULT_TRIALS` trials on 5 scenarios), ``paper`` (the same on the real file).
+
+    Raises:
+        ValueError: (at construction) ``methods`` holds a method without a search space;
+            ``n_trials``, ``n_tuning_scenarios`` is not a whole number >= 1 or
+            ``sampler_seed`` one >= 0; ``n_scenarios`` is not 1; ``tuned`` is set; then the
+            checks of :class:`~assd_repro.experiments.method_comparison.MethodComparisonConfig`.
+    """
+
+    EXPERIMENT: ClassVar[str] = "method_tuning"
+    PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "smoke": {**MethodComparisonConfig.PROFILES["smoke"], "n_scenarios": 1,
+                  "n_trials": 3, "n_tuning_scenarios": 1},
+        "book": {**MethodComparisonConfig.PROFILES["book"], "error_pcts": (1.0, 5.0),
+                 "n_scenarios": 1},
+        "paper": {**MethodComparisonConfig.PROFILES["paper"], "error_pcts": (1.0, 5.0),
+                  "n_scenarios": 1},
+    }
+
+    error_pcts: tuple[float, ...] = (1.0, 5.0)
+    methods: tuple[str, ...] = TUNABLE_METHODS
+    n_scenarios: int = 1
+    n_trials: int = DEFAULT_TRIALS
+    n_tuning_scenarios: int = 5
+    sampler_seed: int = 0
+
+    def validate(self) -> None:
+        if isinstance(self.methods, tuple):
+            untunable = [m for m in self.methods if m in COMPARISON_METHODS
+                         and m not in SEARCH_SPACES]
+            if untunable:
+                raise ValueError(f"methods holds {untunable}, which have nothing to tune; "
+                                 f"tunable: {', '.join(TUNABLE_METHODS)}")
+        for name, minimum in (("n_trials", 1), ("n_tuning_scenarios", 1), ("sampler_seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name}={value!r} must be a whole number >= {minimum}")
+        if self.n_scenarios != 1:
+            raise ValueError(f"n_scenarios={self.n_scenarios!r} must be 1: a study is one "
+                             "scenario; set n_tuning_scenarios for the scenarios it averages over")
+        if self.tuned is not None:
+            raise ValueError("tuned must stay None in a tuning config (it finds the parameters)")
+        super().validate()
+
+    def cells(self) -> tuple[Study, ...]:  # type: ignore[override]
+        """The studies, the method fastest, then the size, then the error rate."""
+        return tuple(Study(m, size, pct) for pct in self.error_pcts
+                     for size in self.model_sizes for m in self.methods)
+
+    def scenario(self, scenario_id: int) -> Study:  # type: ignore[override]
+        """The study of a scenario id.
+
+        Raises:
+            ValueError: ``scenario_id`` is outside ``0..len(cells()) - 1``.
+        """
+        cells = self.cells()
+        if not 0 <= scenario_id < len(cells):
+            raise ValueError(f"scenario id {scenario_id} outside 0..{len(cells) - 1}")
+        return cells[scenario_id]
+
+    def comparison(self) -> MethodComparisonConfig:
+        """The comparison config whose data, recipe and validation slice the studies share
+        (this config's fields but the tuning's own; error rates and methods as here)."""
+        own = {"n_trials", "n_tuning_scenarios", "sampler_seed", "seeds", "n_scenarios"}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(MethodComparisonConfig)
+                  if f.name not in own}
+        return MethodComparisonConfig(**fields)
+
+
+#: the tuning scenarios of the last cell this process tuned: ``(key, prepared, seconds)``
+_PREPARED: dict[str, Any] = {}
+
+
+def _prepared_cell(config: MethodTuningConfig, size: str, pct: float
+                   ) -> tuple[list[PreparedScenario], float]:
+    """The cell's tuning scenarios and the seconds their baselines took, trained once per
+    process (the last cell is kept: consecutive studies share it)."""
+    key = (config.content_hash(), size, pct)
+    if _PREPARED.get("key") != key:
+        _PREPARED.clear()
+        prepared, seconds = timed(lambda: tuning_scenarios(config.comparison(), size, pct,
+                                                           config.n_tuning_scenarios))
+        _PREPARED.update(key=key, prepared=prepared, seconds=seconds)
+    return _PREPARED["prepared"], _PREPARED["seconds"]
+
+
+#: the parameter columns of the tuning rows, ``p_<name>`` for every name of any search space
+PARAM_COLUMNS: tuple[str, ...] = tuple(sorted({f"p_{name}" for spaces in SEARCH_SPACES.values()
+                                               for name in spaces}))
+
+
+def method_tuning_scenario(config: MethodTuningConfig, seed: int) -> list[dict[str, Any]]:
+    """One study: tune ``method`` for ``(model_size, error_pct)`` (:func:`tune_method`'s
+    search, the cell's tuning scenarios trained once per process and cell).
+
+    Returns:
+        One row: ``method, model_size, error_pct, n_trials, n_tuning_scenarios``, ``value``
+        (the best trial's mean validation accuracy, %), ``method_s`` (the study's seconds),
+        ``baselines_s`` (seconds of the cell's tuning baselines, trained once for all its
+        studies) and the best parameters as float columns :data:`PARAM_COLUMNS` (NaN for a
+        parameter the method does not take).
+
+    Raises:
+        ValueError: ``seed`` is not a scenario id of ``config``.
+    """
+    method, size, pct = config.scenario(seed)
+    prepared, baselines_s = _prepared_cell(config, size, pct)
+    params, best, seconds = _study(prepared, method, config.n_trials, config.sampler_seed)
+    row: dict[str, Any] = {"method": method, "model_size": size, "error_pct": pct,
+                           "n_trials": config.n_trials,
+                           "n_tuning_scenarios": config.n_tuning_scenarios, "value": best,
+                           "method_s": seconds, "baselines_s": baselines_s}
+    row.update({column: math.nan for column in PARAM_COLUMNS})
+    row.update({f"p_{name}": float(value) for name, value in params.items()})
+    return [row]
+
+
+def run_method_tuning(config: MethodTuningConfig, **options: Any) -> pd.DataFrame:
+    """Run the missing studies (one torch thread each) and return every row.
+
+    ``options`` are those of
+    :func:`~assd_repro.experiments.supply_chain_pipeline.run_supply_chain`; the results go to
+    ``<results_dir>/method_tuning/<hash>/scenario-<id>.parquet``.
+    """
+    return run_supply_chain(method_tuning_scenario, config, **options)
+
+
+def _study_params(row: Any) -> dict[str, int | float]:
+    spaces = SEARCH_SPACES[row.method]
+    return {name: int(getattr(row, f"p_{name}")) if space.integer
+            else float(getattr(row, f"p_{name}")) for name, space in spaces.items()}
+
+
+def tuned_from_rows(rows: pd.DataFrame, error_pcts: Sequence[float]
+                    ) -> dict[tuple[str, str, float], dict[str, int | float]]:
+    """The ``tuned`` of a comparison at ``error_pcts`` from the rows of
+    :func:`run_method_tuning`: each rate takes the parameters of the nearest tuned rate
+    (:func:`~assd_repro.experiments.method_comparison.nearest_tuned_pct`).
+
+    Raises:
+        ValueError: ``rows`` is empty or lacks a column; it holds a study twice.
+    """
+    needed = ["method", "model_size", "error_pct", *PARAM_COLUMNS]
+    missing = [c for c in needed if c not in rows.columns]
+    if rows.empty or missing:
+        raise ValueError(f"rows {'is empty' if rows.empty else f'lack {missing}'}: pass the "
+                         "rows of run_method_tuning")
+    found: dict[tuple[str, str, float], dict[str, int | float]] = {}
+    for row in rows.itertuples(index=False):
+        key = (row.method, row.model_size, float(row.error_pct))
+        if key in found:
+            raise ValueError(f"rows hold the study {key} twice")
+        found[key] = _study_params(row)
+    tuned = {}
+    for method, size in {(m, s) for m, s, _ in found}:
+        rates = [p for m, s, p in found if (m, s) == (method, size)]
+        for pct in map(float, error_pcts):
+            tuned[(method, size, pct)] = found[(method, size, nearest_tuned_pct(pct, rates))]
+    return tuned
+
+
+def tuning_costs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The cost table of :func:`tune_all` from the rows of :func:`run_method_tuning` (for
+    :func:`~assd_repro.experiments.method_comparison.method_gains`' ``tuning_costs``): one
+    row per study and one ``tuning_baselines`` row per cell."""
+    studies = pd.DataFrame({
+        "method": rows["method"], "model_size": rows["model_size"],
+        "error_pct": rows["error_pct"].astype(float), "seconds": rows["method_s"],
+        "best_value": rows["value"], "n_trials": rows["n_trials"],
+        "n_scenarios": rows["n_tuning_scenarios"],
+        "params": [json.dumps(_study_params(r), sort_keys=True)
+                   for r in rows.itertuples(index=False)]})
+    cells = rows.groupby(["model_size", "error_pct"], sort=False).agg(
+        seconds=("baselines_s", "first"), n_scenarios=("n_tuning_scenarios", "first"))
+    baselines = cells.reset_index().assign(method="tuning_baselines", best_value=math.nan,
+                                           n_trials=0, params="{}")
+    return pd.concat([baselines[studies.columns], studies], ignore_index=True)
