@@ -31,6 +31,8 @@ from assd_repro.experiments.error_headlines import (
     data_source,
     source_report,
 )
+from assd_repro.experiments.method_choice import recommend
+from assd_repro.experiments.method_comparison import method_gains
 from assd_repro.experiments.stored_runs import find_run, load_run, read_manifest
 from assd_repro.paper import PaperTable, paper_table
 
@@ -109,6 +111,25 @@ def paper_image_headline(table: PaperTable, model: str = "resnet18") -> str:
             f" (mean of {n} row{'s' if n > 1 else ''})")
 
 
+def _method_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
+    """The method of largest mean gain at :data:`HEADLINE_CELL` (95 % t-interval), and the
+    recommendation per error rate by the book's rule
+    (:func:`~assd_repro.experiments.method_choice.recommend`)."""
+    gains = method_gains(rows)
+    cell = gains[(gains["model_size"] == HEADLINE_CELL[0])
+                 & (gains["error_pct"] == HEADLINE_CELL[1])]
+    if cell.empty:
+        raise ValueError(f"the stored rows have no cell {HEADLINE_CELL}")
+    best = cell.loc[cell["gain_mean"].idxmax()]
+    ours = (f"best at {HEADLINE_CELL[0]}, {HEADLINE_CELL[1]:g} %: {best['method']} − baseline "
+            f"{_points(best['gain_mean'])} pts (95 % CI {_points(best['ci_low'])} to "
+            f"{_points(best['ci_high'])}, n = {int(best['n'])})")
+    choice = recommend(gains)
+    verdict = "; ".join(f"{r.error_pct:g} %: {r.recommended or 'keep the model'}"
+                        for r in choice.itertuples(index=False))
+    return ours, "not in the paper", f"recommended (book's rule): {verdict}"
+
+
 def _source_runs(key: str) -> tuple[str, ...]:
     return data_source(key).runs
 
@@ -135,15 +156,19 @@ RESULT_ROWS: tuple[ResultRow, ...] = (
     ResultRow("Added: own initial weights per scenario (real sample, 3x100)",
               "06_error_unlearning", "make results", (OWN_INIT_RUN,),
               lambda rows: _gain_cell(rows, HEADLINE_CELL)),
+    ResultRow("Added: which unlearning method repairs label errors (real sample, defaults)",
+              "08_method_comparison", "make results", ("methods-sample",), _method_cell),
 )
 
 
 def _stored(runs: Sequence[str], results_dir: Path) -> bool:
     """Whether every run is in the manifest with the current code's config hash."""
     entries = read_manifest(results_dir)["runs"]
-    return all(name in entries
-               and entries[name]["config_hash"] == find_run(name).config().content_hash()
-               for name in runs)
+    try:
+        return all(name in entries and entries[name]["config_hash"]
+                   == find_run(name).config(results_dir).content_hash() for name in runs)
+    except RuntimeError:  # a tuned run whose tuning run is not stored
+        return False
 
 
 def _cells(row: ResultRow, results_dir: Path) -> list[str]:

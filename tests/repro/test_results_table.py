@@ -34,7 +34,7 @@ def test_every_stored_run_gives_its_number_and_the_others_say_not_stored(
     for row in rt.RESULT_ROWS:
         line = next(x for x in table.splitlines() if x.startswith(f"| {row.item} |"))
         if row.runs and set(row.runs) <= stored:
-            assert "ASSD − baseline" in line and "95 % CI" in line, line
+            assert "− baseline" in line and "95 % CI" in line, line
         elif row.runs:
             assert "not stored yet" in line, line
     empty = rt.results_table(tmp_path)  # no manifest: no number at all
@@ -49,3 +49,22 @@ def test_readme_without_markers_is_refused() -> None:
 
 def test_paper_headlines_come_from_the_paper_tables() -> None:
     assert rt.paper_image_headline("random").startswith("resnet18, Df accuracy: ASSD 95.3 %")
+
+
+def test_method_row_names_the_best_method_and_the_recommendation() -> None:
+    import math
+
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        {"model_size": "3x100", "error_pct": 5.0, "replicate": r, "method": m,
+         "metric": metric, "true": math.nan, "wrong": math.nan, "value": v}
+        for r in range(3) for m, acc in (("baseline", 80.0), ("assd", 80.5 + 0.1 * r),
+                                         ("scrub", 79.0 + r))
+        for metric, v in (("test_accuracy", acc), ("failed", 0.0), ("method_s", 1.0))])
+    ours, paper, verdict = rt._method_cell(rows)
+    assert ours == ("best at 3x100, 5 %: assd − baseline +0.60 pts (95 % CI +0.35 to +0.85, "
+                    "n = 3)")
+    assert paper == "not in the paper" and verdict == "recommended (book's rule): 5 %: assd"
+    with pytest.raises(ValueError, match="no cell"):
+        rt._method_cell(rows.assign(model_size="2x50"))
