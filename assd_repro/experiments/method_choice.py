@@ -1,5 +1,5 @@
 """Which unlearning method to use against label errors: the book's rule applied to the gains of
-the method comparison (issue 13; book: Method, "Choosing a method for label errors").
+the method comparison (issue 13; book: Method, "Other unlearning methods, the guard and the choice of a method").
 
 The rule, stated once here and in the book:
 
@@ -12,7 +12,7 @@ The rule, stated once here and in the book:
 3. The method recommended at a rate is the qualifying one of largest mean gain (averaged over
    the sizes); on equal gains, the cheaper (least mean ``method_s`` plus tuning seconds).
 4. Without a qualifying method the recommendation is to keep the model, naming the methods
-   that are *safe* there: not contradicted at any size.
+   that are *safe* there: measured at every size and contradicted at none.
 5. Consecutive rates with the same recommendation are merged into one sentence
    (:func:`recommendation_text`).
 """

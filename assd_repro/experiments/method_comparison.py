@@ -167,8 +167,8 @@ SEARCH_SPACES: Mapping[str, Mapping[str, Space]] = {
 """Method -> hyper-parameter -> :class:`Space` of the Optuna search (the other arguments keep
 their defaults). The ranges sit around each paper's default and the supply-chain recipe:
 
-- ``finetune``, ``assd_repair``: ``lr`` 1e-4..0.1 (default ``decayed_lr``: 6e-4..2.4e-3 on the
-  sample, 5e-3..2.3e-2 on the full table; the training's own lr0 reaches 0.09), ``epochs``
+- ``finetune``, ``assd_repair``: ``lr`` 1e-4..0.1 (default ``decayed_lr``: 4.9e-4..2.4e-3 on the
+  sample, 5.5e-3..2.3e-2 on the full table; the training's own lr0 reaches 0.09), ``epochs``
   1..5 (default 1; more begins to retrain);
 - ``neggrad_plus``: ``lr`` 1e-4..0.1 (default 0.01), ``epochs`` 1..5 (default 5), ``beta``
   0.5..0.99999 with ``1 - beta`` (the forget weight, default 1e-4) log-uniform;
