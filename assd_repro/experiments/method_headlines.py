@@ -116,8 +116,11 @@ def tuning_table(tuning: pd.DataFrame, labels: Mapping[str, str] | None = None
     costs = tuning_costs(tuning)
     studies = costs[costs["method"] != "tuning_baselines"]
 
+    def number(v: float) -> str:  # 3 significant digits, of 1 - v just below 1 (NegGrad+'s beta)
+        return f"1 - {1 - v:.3g}" if 0.99 < v < 1 else f"{v:.3g}"
+
     def fmt(params: str) -> str:
-        return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+        return ", ".join(f"{k}={number(v)}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in json.loads(params).items())
 
     table = pd.DataFrame({

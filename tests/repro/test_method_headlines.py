@@ -101,6 +101,12 @@ def test_tuning_table_and_headlines() -> None:
     assert mh.run_hours(DEFAULTS) == pytest.approx(30.0 / 3600)
 
 
+def test_tuning_table_writes_a_weight_just_below_1_as_its_distance_from_1() -> None:
+    tuning = _tuning().iloc[:1].assign(method="neggrad_plus", p_beta=0.99996, p_lr=0.000104)
+    parameters = mh.tuning_table(tuning)["parameters"].iloc[0]
+    assert parameters == "beta=1 - 4e-05, epochs=4, lr=0.000104"  # not "beta=1"
+
+
 def test_pooled_shares_weight_the_pairs_by_their_rows() -> None:
     summary = confusion_summary(DEFAULTS)
     pooled = mh.pooled_shares(summary, "3x100", 5.0)
