@@ -109,10 +109,10 @@ def plot_gain_cost(gains: pd.DataFrame, *, title: str = "") -> Figure:
     axes[0][0].set_ylabel("test accuracy gain over baseline (points)")
     handles = [plt.Line2D([], [], color=_color(m), marker="o", ls="", label=method_label(m))
                for m in dict.fromkeys(m.partition(" ")[0] for m in frame["method"])]
-    handles += [plt.Line2D([], [], color="#4d4d4d", marker=markers[s], ls="", mfc="white",
-                           label=s) for s in sizes]
-    handles.append(plt.Line2D([], [], color="#4d4d4d", marker="o", ls="", mfc="white",
-                              label="open: tuned"))
+    handles += [plt.Line2D([], [], color="#4d4d4d", marker=markers[s], ls="", label=s)
+                for s in sizes]  # filled, as the defaults are drawn
+    handles.append(plt.Line2D([], [], color="#4d4d4d", marker=markers[sizes[0]], ls="",
+                              mfc="white", label="open: tuned"))
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
                fontsize=8)
     if title:

@@ -136,6 +136,10 @@ def test_tables_and_figures(gains: pd.DataFrame) -> None:
     assert shares.loc["ASSD", "on time labelled early"] == "20 / 80 / 0"
     recall = mp.test_class_table(summary, "3x100", 5.0)
     assert recall.loc["ASSD"].tolist() == [70.0, 71.0]
+    fig = mp.plot_gain_cost(gains)  # sizes in the legend filled, as drawn; "tuned" open
+    legend = {h.get_label(): h.get_markerfacecolor() for h in fig.legends[0].legend_handles}
+    assert legend["open: tuned"] == "white" and legend["3x100"] != "white"
+    matplotlib.pyplot.close(fig)
     for fig in (mp.plot_gain_cost(gains), mp.plot_forget_shares(summary, "3x100", 5.0)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
