@@ -9,6 +9,13 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 KEY    := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 RESULTS ?= $(CURDIR)/results
+# Data root of the image data ($ASSD_DATA): when unset, ../shared/data if it exists (the CIFAR-10
+# JPEGs the stored image runs were computed from); otherwise the loaders' default.
+ifeq ($(origin ASSD_DATA),undefined)
+ifneq ($(wildcard $(CURDIR)/../shared/data/cifar10),)
+export ASSD_DATA := $(abspath $(CURDIR)/../shared/data)
+endif
+endif
 PYTEST_ARGS ?=
 # The published book's repository (https://host/owner/repo): when set, make book builds with
 # _config.yml plus this URL and the repository and issue buttons (book/_ext/published_config.py).

@@ -327,6 +327,8 @@ def train(
     seed: int = 0,
     device: torch.device | str | None = None,
     deterministic: bool = False,
+    autocast: torch.dtype | None = None,
+    channels_last: bool = False,
 ) -> TrainHistory:
     """Train ``model`` **in place** with SGD and the recipe's per-step schedule.
 
@@ -344,12 +346,21 @@ def train(
         device: where to compute; default the device of the model's parameters.
         deterministic: also enable ``torch.use_deterministic_algorithms`` (warn-only) for the
             duration of the call; the previous global setting is restored.
+        autocast: run the forward passes under ``torch.autocast`` in this dtype (e.g.
+            ``torch.bfloat16``: CPU convolutions about 1.7x faster where the CPU has bfloat16
+            units, book: Performance); weights, gradients, the optimiser and the loss stay
+            float32. None: plain float32.
+        channels_last: train in the ``channels_last`` memory format (inputs and 4-D weights);
+            the model is returned in the default (contiguous) format, so that what follows
+            (importances, dampening) sees the usual layout. Both options change the weights'
+            last bits, so they are part of an experiment's training settings.
 
     Returns:
         Per-epoch losses/accuracies and the per-step learning rates.
 
     Raises:
-        ValueError: ``recipe`` is not a :class:`TrainRecipe`; ``train_loader`` is a
+        ValueError: ``recipe`` is not a :class:`TrainRecipe`; ``autocast`` is neither None
+            nor a floating-point ``torch.dtype``; ``train_loader`` is a
             ``Dataset`` and ``recipe.batch_size`` is None; the loader yields no batch while
             ``recipe.epochs > 0``; the model's output is not a tensor of shape
             ``(batch, n_outputs)``, or a batch's labels are not integer class indices of shape
@@ -364,6 +375,10 @@ def train(
     if not isinstance(recipe, TrainRecipe):
         raise ValueError(f"recipe is a {type(recipe).__name__}, not a TrainRecipe; build one "
                          "with TrainRecipe(...), ssd_image_recipe(...) or TrainRecipe.from_dict")
+    if autocast is not None and not (isinstance(autocast, torch.dtype)
+                                     and autocast.is_floating_point):
+        raise ValueError(f"autocast={autocast!r} must be None or a floating-point torch.dtype, "
+                         "e.g. torch.bfloat16")
     device = _model_device(model) if device is None else torch.device(device)
     loader = train_loader if isinstance(train_loader, DataLoader) else recipe_loader(
         train_loader, recipe, seed=seed)
@@ -380,14 +395,41 @@ def train(
     bar = tqdm(total=recipe.epochs * steps, desc="train", unit="batch", disable=not progress)
     with torch.random.fork_rng(devices=rng_devices), deterministic_algorithms(deterministic), bar:
         torch.manual_seed(seed)
+        fast = _FastOptions(autocast, channels_last)
         try:
-            _train_epochs(model, loader, recipe, optimizer, history, bar, eval_loader, device)
+            if channels_last:
+                model.to(memory_format=torch.channels_last)
+            _train_epochs(model, loader, recipe, optimizer, history, bar, eval_loader, device,
+                          fast)
         except BaseException:
             if not history.step_lrs:  # no step taken: leave the model as it came
                 restore_module_flags(flags)
             raise
+        finally:
+            if channels_last:
+                model.to(memory_format=torch.contiguous_format)
     model.eval()
     return history
+
+
+@dataclasses.dataclass(frozen=True)
+class _FastOptions:
+    """:func:`train`'s speed options: the forward's autocast dtype, the memory format."""
+
+    autocast: torch.dtype | None = None
+    channels_last: bool = False
+
+    def inputs(self, x: Tensor) -> Tensor:
+        """``x`` in the training's memory format (4-D inputs only)."""
+        return x.contiguous(memory_format=torch.channels_last) if (
+            self.channels_last and x.dim() == 4) else x
+
+    def forward(self, model: nn.Module, x: Tensor, device: torch.device) -> Tensor:
+        """``model(x)``, under autocast if asked; the logits in float32."""
+        if self.autocast is None:
+            return model(x)
+        with torch.autocast(device.type, dtype=self.autocast):
+            return model(x).float()
 
 
 def _check_first_batch(model: nn.Module, inputs: Tensor, targets: Tensor) -> None:
@@ -401,7 +443,8 @@ def _check_first_batch(model: nn.Module, inputs: Tensor, targets: Tensor) -> Non
 
 def _train_epochs(model: nn.Module, loader: DataLoader, recipe: TrainRecipe,
                   optimizer: torch.optim.Optimizer, history: TrainHistory, bar: tqdm,
-                  eval_loader: DataLoader | None, device: torch.device) -> None:
+                  eval_loader: DataLoader | None, device: torch.device,
+                  fast: _FastOptions = _FastOptions()) -> None:
     """The loop of :func:`train` (inside its RNG fork): every epoch, every step.
 
     Labels and outputs are checked on every batch of the first epoch (later epochs yield the
@@ -421,10 +464,11 @@ def _train_epochs(model: nn.Module, loader: DataLoader, recipe: TrainRecipe,
                     group["lr"] = lr
                 lr_set = lr
             inputs, targets = split_batch(batch, device)
+            inputs = fast.inputs(inputs)
             if not history.step_lrs:  # before the first step
                 _check_first_batch(model, inputs, targets)
             optimizer.zero_grad(set_to_none=True)
-            logits = model(inputs)
+            logits = fast.forward(model, inputs, device)
             if epoch == 0:
                 check_labels(targets, logits)
             loss = F.cross_entropy(logits, targets)

@@ -1,6 +1,6 @@
 """Run every benchmark: print their tables and write their CSVs to ``benchmarks/results/``.
 
-    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid,evaluation,methods] [--no-dask]
+    python benchmarks/run_all.py [--quick] [--only import,floor,alternatives,scale,grid,evaluation,methods,training] [--no-dask]
 
 ``--quick`` shrinks every benchmark (tenfold smaller data, few reps, one small size for the
 scale benchmark) so that a test can check the scripts still run; its numbers mean little.
@@ -24,9 +24,11 @@ import experiment_grid  # noqa: E402
 import import_cost  # noqa: E402
 import methods  # noqa: E402
 import selection_scale  # noqa: E402
+import train_throughput  # noqa: E402
 from bench_common import RESULTS, set_threads  # noqa: E402
 
-BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid", "evaluation", "methods")
+BENCHMARKS = ("import", "floor", "alternatives", "scale", "grid", "evaluation", "methods",
+              "training")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         "grid": lambda: experiment_grid.run(args.quick, args.out, dask=not args.no_dask),
         "evaluation": lambda: evaluation.run(args.quick, args.out),
         "methods": lambda: methods.run(args.quick, args.out),
+        "training": lambda: train_throughput.run(args.quick, args.out),
     }
     for name in chosen:
         began = time.perf_counter()

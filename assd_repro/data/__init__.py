@@ -7,6 +7,7 @@ Forget tasks of the SSD protocol: :func:`fullclass`, :func:`subclass`, :func:`ra
 
 from assd_repro.data.cifar import (
     CIFAR10_CLASSES,
+    CIFAR10_GROUPS,
     CIFAR20_ALIASES,
     CIFAR100_COARSE_CLASSES,
     CIFAR100_FINE_CLASSES,
@@ -49,6 +50,7 @@ from assd_repro.data.tasks import (
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "CIFAR10_GROUPS",
     "CIFAR100_COARSE_CLASSES",
     "CIFAR100_FINE_CLASSES",
     "CIFAR100_FINE_TO_COARSE",

@@ -12,6 +12,7 @@ CIFAR-20 is CIFAR-100 with its 20 coarse superclasses as targets, as in SSD
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "CIFAR100_STD",
     "CIFAR100_SUPERCLASSES",
     "CIFAR10_CLASSES",
+    "CIFAR10_GROUPS",
     "CIFAR20_ALIASES",
     "load_cifar10",
     "load_cifar100",
@@ -45,6 +47,33 @@ __all__ = [
 CIFAR10_CLASSES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
 )
+
+#: Five groups of two look-alike CIFAR-10 classes, the CIFAR-10 analogue of CIFAR-100's
+#: superclasses (book: Method, "Image benchmarks"): a sub-class task forgets one class of a
+#: group while the model keeps predicting the group. Not an official grouping.
+CIFAR10_GROUPS: dict[str, tuple[str, ...]] = {
+    "air_and_sea": ("airplane", "ship"),
+    "road_vehicles": ("automobile", "truck"),
+    "small_animals": ("bird", "frog"),
+    "pets": ("cat", "dog"),
+    "hoofed": ("deer", "horse"),
+}
+
+
+def with_cifar10_groups(split: ImageDataset) -> ImageDataset:
+    """``split`` (CIFAR-10 targets) with :data:`CIFAR10_GROUPS` as its coarse labels.
+
+    Raises:
+        ValueError: the split's classes are not CIFAR-10's, in CIFAR-10 order.
+    """
+    if tuple(split.classes) != CIFAR10_CLASSES:
+        raise ValueError(f"classes {split.classes} are not CIFAR-10's {list(CIFAR10_CLASSES)}")
+    group_of = {fine: g for g, (name, fines) in enumerate(CIFAR10_GROUPS.items())
+                for fine in fines}
+    coarse = torch.tensor([group_of[c] for c in CIFAR10_CLASSES], dtype=torch.int64)
+    return dataclasses.replace(split, coarse_labels=coarse[split.labels],
+                               coarse_classes=list(CIFAR10_GROUPS))
+
 
 CIFAR100_SUPERCLASSES: dict[str, tuple[str, ...]] = {
     "aquatic_mammals": ("beaver", "dolphin", "otter", "seal", "whale"),
@@ -158,6 +187,9 @@ def load_cifar10(
         download: Download with torchvision into ``root`` if missing.
         max_per_class: Keep only the first images of each class, in file order, per split.
 
+    Returns:
+        :class:`ImageData` named ``"cifar10"``; coarse labels: :data:`CIFAR10_GROUPS`.
+
     Raises:
         DatasetNotFoundError: The files are missing (and were not downloaded).
         ValueError: ``max_per_class`` is neither None nor a positive ``int``.
@@ -171,7 +203,7 @@ def load_cifar10(
         images = torch.cat([_to_images(b["data"]) for b in batches])
         labels = torch.cat([torch.as_tensor(b["labels"], dtype=torch.int64) for b in batches])
         keep = first_per_class_indices(labels, max_per_class)
-        splits.append(ImageDataset(images[keep], labels[keep], classes))
+        splits.append(with_cifar10_groups(ImageDataset(images[keep], labels[keep], classes)))
     return ImageData("cifar10", splits[0], splits[1])
 
 

@@ -35,6 +35,7 @@ try:  # libjpeg-turbo decoder, about 3x faster than Pillow on CIFAR-sized JPEGs
 except ImportError:  # deprecated in torchvision 0.29 in favour of TorchCodec
     decode_image = None
 
+from assd_repro.data.cifar import with_cifar10_groups
 from assd_repro.data.containers import (
     DatasetNotFoundError,
     ImageData,
@@ -44,7 +45,8 @@ from assd_repro.data.containers import (
 )
 from assd_repro.models.common import check_positive
 
-__all__ = ["IMAGE_EXTENSIONS", "load_cifar10_jpeg", "load_image_folder", "load_pins"]
+__all__ = ["IMAGE_EXTENSIONS", "find_cifar10_jpeg", "load_cifar10_jpeg", "load_image_folder",
+           "load_pins"]
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 _SPLITS = ("train", "test")
@@ -214,7 +216,8 @@ def load_cifar10_jpeg(
 
     Returns:
         :class:`ImageData` named ``"cifar10_jpeg"``, uint8 ``(N, 3, 32, 32)``, classes in
-        CIFAR-10 order (airplane ... truck).
+        CIFAR-10 order (airplane ... truck); coarse labels
+        :data:`~assd_repro.data.cifar.CIFAR10_GROUPS`.
 
     Raises:
         ValueError: ``max_per_class`` is neither None nor a positive ``int`` (checked before
@@ -222,13 +225,26 @@ def load_cifar10_jpeg(
         DatasetNotFoundError: None of the candidate paths exists.
     """
     _check_counts(max_per_class, None)
+    source = find_cifar10_jpeg(root)
+    data = load_image_folder(source, name="cifar10_jpeg", max_per_class=max_per_class)
+    return ImageData(data.name, with_cifar10_groups(data.train), with_cifar10_groups(data.test))
+
+
+def find_cifar10_jpeg(root: str | os.PathLike[str] | None = None) -> Path:
+    """Where :func:`load_cifar10_jpeg` reads from: the first of ``root`` itself,
+    ``cifar10-jpeg/`` or ``cifar10-jpeg.tar.gz`` in ``root`` or ``root/cifar10/`` that exists
+    (a folder only with a train/test layout). ``root`` defaults to ``$ASSD_DATA``.
+
+    Raises:
+        DatasetNotFoundError: None of the candidate paths exists.
+    """
     base = resolve_data_root(root)
     candidates = [base]
     for folder in (base, base / "cifar10"):
         candidates += [folder / "cifar10-jpeg", folder / "cifar10-jpeg.tar.gz"]
     for candidate in candidates:
         if candidate.is_file() or (candidate.is_dir() and _split_tree_root(candidate)):
-            return load_image_folder(candidate, name="cifar10_jpeg", max_per_class=max_per_class)
+            return candidate
     raise DatasetNotFoundError(
         "cifar10_jpeg", candidates,
         "Put cifar10-jpeg.tar.gz (layout cifar10-jpeg/{train,test}/<class>/*.jpg) in the "

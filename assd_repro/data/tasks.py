@@ -182,7 +182,7 @@ def _coarse_view(ds: ImageDataset, data_name: str) -> ImageDataset:
     if ds.fine_labels is not None:
         return ds
     raise ValueError(f"sub-class forgetting needs fine and coarse labels, which {data_name!r} "
-                     "lacks; use cifar100, cifar20 or mnist_sample")
+                     "lacks; use cifar100, cifar20, cifar10 or mnist_sample")
 
 
 def subclass(data: ImageData, fine_class: int | str) -> ForgetTask:

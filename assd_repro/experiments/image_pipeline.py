@@ -58,6 +58,7 @@ __all__ = [
     "ImageSetup",
     "TaskKind",
     "baseline_model",
+    "baseline_settings",
     "evaluate",
     "forget_loader",
     "load_data",
@@ -92,13 +93,18 @@ class ImageSetup:
             MultiStep gamma 0.2).
         batch_size: training and importance batch size (the SSD scripts use 64 for both).
         train_seed: seed of the baseline's initialisation and training.
+        autocast: ``"bfloat16"``: train under bfloat16 autocast (weights, importances,
+            unlearning and evaluation stay float32); None: float32 throughout.
+        channels_last: train in the ``channels_last`` memory format (convolutions only).
+            Both are speed options of :func:`~assd_repro.training.train` that change the
+            trained weights' last bits (book: Performance, "Training throughput").
 
     Raises:
         ValueError: ``model`` is not ``"resnet18"`` or ``"vit"``; ``width``, ``epochs`` or
-            ``batch_size`` < 1; ``max_per_class`` neither None nor >= 1. The other fields are
-            checked where they are used: ``dataset`` by
-            :func:`~assd_repro.data.load_image_dataset`, ``lr`` and ``milestones`` by
-            :class:`~assd_repro.training.TrainRecipe`, ``vit_preset`` by
+            ``batch_size`` < 1; ``max_per_class`` neither None nor >= 1; ``autocast``
+            neither None nor ``"bfloat16"``. The other fields are checked where they are
+            used: ``dataset`` by :func:`~assd_repro.data.load_image_dataset`, ``lr`` and
+            ``milestones`` by :class:`~assd_repro.training.TrainRecipe`, ``vit_preset`` by
             :class:`~assd_repro.models.ModelSpec`.
     """
 
@@ -115,9 +121,14 @@ class ImageSetup:
     lr: float = 0.1
     batch_size: int = 64
     train_seed: int = 0
+    autocast: str | None = None
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(self.milestones))
+        if self.autocast not in (None, "bfloat16"):
+            raise ValueError(f"autocast={self.autocast!r} is unknown; use None (float32) or "
+                             "'bfloat16'")
         if self.model not in ("resnet18", "vit"):
             raise ValueError(f"model={self.model!r} is unknown; use 'resnet18' or 'vit'")
         for name in ("width", "epochs", "batch_size"):
@@ -221,13 +232,15 @@ def _train_settings(setup: ImageSetup, task: ForgetTask, on: str) -> dict[str, A
     if task.kind == "random" or on == "full":
         # the model trained on all of D is the same for every task with the same targets
         data["targets"] = "coarse" if task.kind == "subclass" else "fine"
-    return {
+    settings = {
         "model": spec.to_dict(),
         "data": data,
         "trained_on": on if on == "full" else f"{task.name}:retain",
         "recipe": dataclasses.asdict(_recipe(setup)),
         "seed": setup.train_seed,
     }
+    speed = {k: getattr(setup, k) for k in ("autocast", "channels_last") if getattr(setup, k)}
+    return {**settings, "speed": speed} if speed else settings
 
 
 def _recipe(setup: ImageSetup):  # noqa: ANN202 - TrainRecipe
@@ -241,8 +254,16 @@ def _fit(setup: ImageSetup, task: ForgetTask, data: Dataset, seed: int, progress
         torch.manual_seed(seed)
         model = build_model(spec)
     model.to(compute_device())
-    train(model, data, _recipe(setup), seed=seed, progress=progress)
+    train(model, data, _recipe(setup), seed=seed, progress=progress,
+          autocast=getattr(torch, setup.autocast) if setup.autocast else None,
+          channels_last=setup.channels_last)
     return model.eval()
+
+
+def baseline_settings(setup: ImageSetup, task: ForgetTask) -> dict[str, Any]:
+    """The settings that determine the baseline (model trained on all of D) of ``setup`` for
+    ``task``: the :class:`ArtifactCache` key of :func:`baseline_model` (``settings_hash``)."""
+    return _train_settings(setup, task, "full")
 
 
 def baseline_model(setup: ImageSetup, task: ForgetTask, cache: ArtifactCache,

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from assd_repro.experiments.benchmark import BenchmarkConfig, benchmark_scenario, run_benchmark
 from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json, check_profile
 from assd_repro.experiments.engine.runner import run_one
 from assd_repro.experiments.engine.store import ResultStore, atomic_write_bytes
@@ -50,6 +51,8 @@ from assd_repro.experiments.error_unlearning import (
     error_unlearning_scenario,
     run_error_unlearning,
 )
+from assd_repro.experiments.image_pipeline import ImageSetup
+from assd_repro.experiments.image_runs import image_run_record, verify_image_run
 from assd_repro.experiments.method_comparison import (
     MethodComparisonConfig,
     method_comparison_scenario,
@@ -120,6 +123,12 @@ class StoredRun:
         tuning: the stored run whose rows give this run's tuned hyper-parameters (the method
             comparison with tuned parameters); its config depends on them, so that run is
             completed first.
+        record: ``record(config, results_dir) -> dict``: what the run adds to its manifest
+            entry when it completes (image runs: their baselines' weights and one epoch's
+            checksum, :func:`~assd_repro.experiments.image_runs.image_run_record`).
+        check: replaces the recomputed scenario of :func:`verify_run`:
+            ``check(name, config, entry, rows, results_dir, exact=, tolerance=) -> dict``
+            (image runs: :func:`~assd_repro.experiments.image_runs.verify_image_run`).
     """
 
     name: str
@@ -131,6 +140,8 @@ class StoredRun:
     min_per_cell: int
     profile_config: Callable[..., ExperimentConfig] | None = None
     tuning: str | None = None
+    record: Callable[..., dict[str, Any]] | None = None
+    check: Callable[..., dict[str, Any]] | None = None
 
     def _tuned(self, profile: str, results_dir: str | os.PathLike[str]) -> dict[str, Any]:
         """``{"tuned_rows": rows}`` of the tuning run at ``profile`` (``{}`` without one): the
@@ -269,6 +280,38 @@ METHOD_SCENARIOS_SYNTHETIC = 20
 _SAMPLE = "DataCo sample (real rows: 6,000 of 180,519)"
 _SYNTHETIC_NAME = f"synthetic DataCo-like table ({FULL_SIZE_ROWS:,} rows, the full file's size)"
 
+#: The CIFAR-10 image runs' scale (book: Method, "Image benchmarks at CPU scale"): 500 images
+#: per class and split of the CIFAR-10 JPEGs (5,000 train, 5,000 test); ResNet18 at width 16
+#: (0.70 M parameters), the SSD recipe (SGD, momentum 0.9, weight decay 5e-4, batch 64, one
+#: warm-up epoch) for 15 epochs with decays after epochs 8 and 12, trained in the
+#: channels_last memory format (float32; bfloat16 autocast is faster but memorised less in a
+#: paired run: book, Performance); it memorises its training images (train accuracy >= 95 %).
+CIFAR10_RESNET18 = ImageSetup(dataset="cifar10_jpeg", max_per_class=500, model="resnet18",
+                              width=16, epochs=15, milestones=(8, 12), lr=0.1,
+                              channels_last=True)
+#: the classes forgotten (full-class) and, each within its look-alike group, sub-class
+CIFAR10_TARGETS = ("airplane", "cat", "truck")
+#: retrain seeds of the ResNet18 runs
+RESNET_SEEDS = (0, 1, 2)
+_CIFAR10 = "CIFAR-10 JPEGs (real images: 500 per class and split of 60,000)"
+
+
+def _image_run(name: str, title: str, kind: str, setups: tuple[ImageSetup, ...],
+               targets: tuple[str | float, ...], seeds: tuple[int, ...]) -> StoredRun:
+    """A stored run of the benchmark tables on CIFAR-10: book profile with these settings;
+    ``smoke`` and ``paper`` are that profile's own config of ``kind``."""
+    def build() -> BenchmarkConfig:
+        return BenchmarkConfig(profile="book", kind=kind, setups=setups, targets=targets,
+                               seeds=seeds)
+
+    def profile_config(profile: str) -> BenchmarkConfig:
+        return BenchmarkConfig.for_profile(profile, kind=kind)
+
+    return StoredRun(name, title, _CIFAR10, build, benchmark_scenario, run_benchmark,
+                     len(seeds), profile_config, record=image_run_record,
+                     check=verify_image_run)
+
+
 STORED_RUNS: tuple[StoredRun, ...] = (
     _table4_run("table4-sample", "Table 4 on the real sample, paper protocol", _SAMPLE, 100),
     _table4_run("table4-sample-leak-free", "Table 4 on the real sample, leak-free protocol",
@@ -303,6 +346,13 @@ STORED_RUNS: tuple[StoredRun, ...] = (
                 "synthetic full-size table (3x100)", _SYNTHETIC_NAME,
                 METHOD_SCENARIOS_SYNTHETIC, tuning="methods-tuning-synthetic",
                 n_scenarios=METHOD_SCENARIOS_SYNTHETIC, **_SYNTHETIC_METHODS),
+    _image_run("cifar10-fullclass-resnet18", "Table 1 analogue: full-class forgetting, "
+               "ResNet18", "fullclass", (CIFAR10_RESNET18,), CIFAR10_TARGETS, RESNET_SEEDS),
+    _image_run("cifar10-subclass-resnet18", "Table 2 analogue: sub-class forgetting within "
+               "look-alike groups, ResNet18", "subclass", (CIFAR10_RESNET18,), CIFAR10_TARGETS,
+               RESNET_SEEDS),
+    _image_run("cifar10-random-resnet18", "Table 3: random forgetting of 0.165 % and 1 %, "
+               "ResNet18", "random", (CIFAR10_RESNET18,), (0.00165, 0.01), RESNET_SEEDS),
 )
 
 
@@ -351,20 +401,25 @@ def read_manifest(results_dir: str | os.PathLike[str] = "results") -> dict[str, 
 
 
 def manifest_entry(run: StoredRun, rows: pd.DataFrame, *, started: str, wall_s: float,
-                   threads: int, results_dir: str | os.PathLike[str] = "results"
-                   ) -> dict[str, Any]:
-    """The manifest's record of a finished run (see the module docstring)."""
+                   threads: int, results_dir: str | os.PathLike[str] = "results",
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest's record of a finished run (see the module docstring), with ``extra``
+    (``run.record``'s fields; its ``data_file`` gives the data file's name and SHA-256)."""
     config = run.config(results_dir)
+    extra = dict(extra or {})
     data = config.data_hashes()
     path = getattr(config, "data_path", None)
+    dataset = {"name": run.dataset, "file": None if path is None else Path(path).name,
+               "sha256": next(iter(data.values()), None) if data else None}
+    dataset.update(extra.pop("data_file", {}))
     return {
+        **extra,
         "name": run.name,
         "title": run.title,
         "experiment": config.EXPERIMENT,
         "profile": config.profile,
         "config_hash": config.content_hash(),
-        "dataset": {"name": run.dataset, "file": None if path is None else Path(path).name,
-                    "sha256": next(iter(data.values()), None) if data else None},
+        "dataset": dataset,
         "n_scenarios": int(rows["scenario"].nunique()),
         "n_per_cell": int(run.min_per_cell),
         "code_commit": _code_commit(),
@@ -394,9 +449,20 @@ def _stored_line(run: StoredRun, entry: Mapping[str, Any]) -> str:
             f"started {str(entry['started'])[:10]}.")
 
 
+def _n_cells(config: Any) -> int:
+    """Cells of a config (its replicates are ``seeds`` spread over them); 1 without ``cells``."""
+    return len(config.cells()) if hasattr(config, "cells") else 1
+
+
 def _live_line(run: StoredRun, config: Any, profile: str) -> str:
     """One Markdown bullet of :func:`provenance_note` for a run computed as the page was built."""
-    per_cell = len(config.seeds) // len(config.cells())
+    if isinstance(config, BenchmarkConfig):
+        setups = ", ".join(f"{s.model} ({s.dataset}, {s.epochs} epochs)" for s in config.setups)
+        return (f"- **{run.name}** ({run.title}): computed as the page was built, at the "
+                f"`{profile}` profile: {config.kind} forgetting of "
+                f"{', '.join(map(str, config.targets))} with {setups}, {len(config.seeds)} "
+                f"seeds (config `{config.content_hash()}`); no stored record.")
+    per_cell = len(config.seeds) // _n_cells(config)
     path = getattr(config, "data_path", None)
     data = f"`{Path(path).name}`" if path else f"synthetic table of {config.n_rows:,} rows"
     units = (f"one study of {config.n_trials} trials on {config.n_tuning_scenarios} tuning "
@@ -493,9 +559,10 @@ def complete_run(run: StoredRun, *, results_dir: str | os.PathLike[str] = "resul
     recorded = manifest.get("runs", {}).get(run.name, {})
     if not missing and recorded.get("config_hash") == config.content_hash():
         return rows  # nothing computed: the record (commit, times) stays that of the run
+    extra = run.record(config, results_dir) if run.record is not None else None
     manifest.setdefault("runs", {})[run.name] = manifest_entry(
         run, rows, started=started, wall_s=state.get("wall_s", 0.0), threads=1,
-        results_dir=results_dir)
+        results_dir=results_dir, extra=extra)
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     atomic_write_bytes(Path(results_dir) / MANIFEST, text.encode())
     return rows
@@ -597,9 +664,15 @@ def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> di
     assert stored == set(config.seeds), (
         f"{name}: {len(set(config.seeds) - stored)} of {len(config.seeds)} scenarios are not "
         f"stored (or failed their checks); {fix}")
-    per_cell = len(config.seeds) // len(config.cells())
+    per_cell = len(config.seeds) // _n_cells(config)
     assert per_cell >= run.min_per_cell, (
         f"{name}: {per_cell} scenarios per cell, the book needs {run.min_per_cell}")
+    exact = entry.get("cpu") == _cpu()
+    if run.check is not None:
+        checked = run.check(name, config, entry, rows, results_dir, exact=exact,
+                            tolerance=CROSS_CPU_TOLERANCE)
+        return {"name": name, "config_hash": entry["config_hash"], "n_scenarios": len(stored),
+                **checked, "exact": exact}
     walls = rows.groupby("scenario")["wall_s"].first()
     cheapest = int(walls.idxmin())
     begin = time.perf_counter()
@@ -608,7 +681,6 @@ def verify_run(name: str, results_dir: str | os.PathLike[str] = "results") -> di
     keep = [c for c in rows.columns if c not in TIMING_COLUMNS]
     old = _untimed(rows[rows["scenario"] == cheapest])[keep]
     new = _untimed(fresh)[keep]
-    exact = entry.get("cpu") == _cpu()
     if not exact:  # other float kernels: compare labels exactly, accuracies within tolerance
         keep = [c for c in keep if c not in CROSS_CPU_FREE and not pd.api.types.is_float_dtype(
             old[c])]

@@ -61,6 +61,8 @@ COLUMNS = {
                        "three_calls_per_one_pass", "target", "meets_target", "reps", "threads"},
     "methods.csv": {"method", "seconds", "ratio_to_assd", "reps", "model_size", "error_pct",
                     "n_retain", "n_forget", "threads"},
+    "train_throughput.csv": {"model", "parameters", "variant", "images_per_s",
+                             "ratio_to_float32", "kept", "compile_s", "steps", "threads"},
     "experiment_dask.csv": {"scenarios", "workers", "in_process_s", "dask_s", "speedup",
                             "mean_scenario_on_worker_s", "same_rows"},
 }
@@ -103,6 +105,12 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert set(methods) == {*COMPARISON_METHODS, "retrain"}
     assert float(methods["assd"]["ratio_to_assd"]) == 1.0
     assert all(float(row["seconds"]) > 0 for row in methods.values())
+    training = _read(tmp_path / "train_throughput.csv")
+    assert {row["variant"] for row in training} == {
+        "float32", "channels_last", "bfloat16", "channels_last+bfloat16"}  # quick: no compile
+    assert [row["variant"] for row in training if row["kept"] == "yes"] == [
+        "channels_last"]  # the ResNet18's (quick: no ViT)
+    assert all(float(row["images_per_s"]) > 0 for row in training)
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from PIL import Image
 
 from assd_repro.data import (
     CIFAR10_CLASSES,
+    CIFAR10_GROUPS,
     CIFAR100_COARSE_CLASSES,
     CIFAR100_FINE_CLASSES,
     CIFAR100_FINE_TO_COARSE,
@@ -37,7 +38,9 @@ from assd_repro.data import (
     prepare_image_data,
     resize_images,
     stratified_split_indices,
+    subclass,
 )
+from assd_repro.data.cifar import with_cifar10_groups
 from assd_repro.data.containers import first_per_class_indices
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -151,6 +154,30 @@ def test_cifar10_max_per_class_keeps_first_in_file_order(tmp_path: Path) -> None
     for c in range(10):
         first3 = full.train.images[full.train.labels == c][:3]
         assert torch.equal(small.train.images[small.train.labels == c], first3)
+
+
+def test_cifar10_carries_the_look_alike_groups_so_that_subclass_tasks_exist(tmp_path: Path
+                                                                           ) -> None:
+    write_fake_cifar10(tmp_path)
+    data = load_cifar10(tmp_path)
+    assert data.train.coarse_classes == list(CIFAR10_GROUPS) and len(CIFAR10_GROUPS) == 5
+    assert sorted(c for pair in CIFAR10_GROUPS.values() for c in pair) == sorted(CIFAR10_CLASSES)
+    for split in (data.train, data.test):
+        for label, group in zip(split.labels.tolist(), split.coarse_labels.tolist()):
+            assert CIFAR10_CLASSES[label] in CIFAR10_GROUPS[split.coarse_classes[group]]
+    task = subclass(data, "cat")  # forget cats, keep predicting "pets" (for dogs)
+    assert task.n_classes == 5 and task.forget_class == "cat"
+    assert len(task.forget_train) == 10 and len(task.retain_train) == 90
+    assert task.forget_target == list(CIFAR10_GROUPS).index("pets")
+    dogs = task.full_train.fine_labels == CIFAR10_CLASSES.index("dog")
+    assert set(task.full_train.labels[dogs].tolist()) == {task.forget_target}
+
+
+def test_cifar10_groups_refuse_other_classes() -> None:
+    split = ImageDataset(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.tensor([0, 1]),
+                         ["a", "b"])
+    with pytest.raises(ValueError, match="not CIFAR-10's"):
+        with_cifar10_groups(split)
 
 
 def test_data_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,6 +359,7 @@ def test_shared_cifar10_jpeg_archive() -> None:
     assert data.classes == list(CIFAR10_CLASSES)
     assert data.train.images.shape == (30, 3, 32, 32) and data.test.images.shape == (30, 3, 32, 32)
     assert torch.bincount(data.test.labels).tolist() == [3] * 10
+    assert data.train.coarse_classes == list(CIFAR10_GROUPS)
     assert data.train.images.float().std() > 20  # real pictures, not blank
     with tarfile.open(CIFAR10_JPEG) as tar:  # first training airplane, decoded independently
         raw = tar.extractfile("cifar10-jpeg/train/airplane/0000.jpg").read()  # type: ignore[union-attr]

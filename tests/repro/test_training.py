@@ -237,6 +237,47 @@ def test_training_is_bit_identical_for_a_seed() -> None:
     assert not all(torch.equal(first[k], other[k]) for k in first)
 
 
+def tiny_images(n: int = 24, seed: int = 0) -> TensorDataset:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 3
+    x = torch.randn(n, 3, 8, 8, generator=g) + y.view(-1, 1, 1, 1).float()
+    return TensorDataset(x, y)
+
+
+def test_speed_options_train_deterministically_and_return_the_usual_layout() -> None:
+    torch.manual_seed(0)
+    initial = build_model(ModelSpec.resnet18(3, width=2))
+    recipe = TrainRecipe(epochs=2, lr=0.05, momentum=0.9, batch_size=8)
+
+    def run(**options) -> nn.Module:
+        model = copy.deepcopy(initial)
+        history = train(model, tiny_images(), recipe, progress=False, seed=1, **options)
+        assert all(math.isfinite(r.train_loss) for r in history.epochs)
+        return model
+
+    plain = run()
+    fast, again = (run(autocast=torch.bfloat16, channels_last=True) for _ in range(2))
+    for name, p in fast.named_parameters():
+        assert p.is_contiguous(), name  # importances and dampening see the default layout
+        assert p.dtype == torch.float32, name  # master weights stay float32
+        assert torch.equal(p, dict(again.named_parameters())[name])  # deterministic
+    # bfloat16 forwards change the weights' last bits, not the training
+    differ = [n for n, p in fast.named_parameters()
+              if not torch.equal(p, dict(plain.named_parameters())[n])]
+    assert differ  # (accuracy with and without: benchmarks/train_throughput.py, real data)
+    cl = run(channels_last=True)  # the memory format alone
+    assert all(p.is_contiguous() for p in cl.parameters())
+
+
+def test_train_refuses_an_autocast_that_is_not_a_float_dtype_leaving_the_model_unchanged() -> None:
+    model = small_mlp()
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="autocast='bfloat16' must be None or a floating-point"):
+        train(model, blobs(), TrainRecipe(epochs=1, lr=0.1, batch_size=8), progress=False,
+              autocast="bfloat16")
+    assert_unchanged(model, before)
+
+
 def test_train_restores_caller_rng_and_determinism_setting() -> None:
     model, data = small_mlp(), blobs()
     state = torch.get_rng_state()

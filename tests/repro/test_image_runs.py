@@ -1,0 +1,133 @@
+"""Stored image runs: baselines' weights kept beside the rows, and the checks that recompute one
+scenario's unlearning and one training epoch from them (no full training)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assd_repro.experiments import benchmark, image_runs, stored_runs
+from assd_repro.experiments.benchmark import BenchmarkConfig
+
+
+def smoke_image_run() -> stored_runs.StoredRun:
+    return stored_runs.StoredRun(
+        "smoke-images", "smoke image run", "MNIST sample",
+        lambda: BenchmarkConfig.for_profile("smoke", kind="fullclass"),
+        benchmark.benchmark_scenario, benchmark.run_benchmark, 2,
+        record=image_runs.image_run_record, check=image_runs.verify_image_run)
+
+
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory) -> Path:
+    """The smoke image run, completed once (seconds) in a results folder of its own."""
+    root = tmp_path_factory.mktemp("image-run")
+    with pytest.MonkeyPatch.context() as patch:
+        run = smoke_image_run()
+        patch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS, run))
+        stored_runs.complete_run(run, results_dir=root, progress=False)
+    return root
+
+
+@pytest.fixture
+def stored(completed: Path, monkeypatch, tmp_path: Path):
+    """A copy of the completed run that a test may alter."""
+    run = smoke_image_run()
+    monkeypatch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS, run))
+    root = tmp_path / "results"
+    shutil.copytree(completed, root, ignore=shutil.ignore_patterns("cache"))
+    return run, root
+
+
+def entry_of(root: Path) -> dict:
+    return json.loads((root / "manifest.json").read_text())["runs"]["smoke-images"]
+
+
+def test_a_completed_image_run_keeps_its_baselines_and_one_epochs_checksum(stored) -> None:
+    run, root = stored
+    entry = entry_of(root)
+    config = run.config()
+    kept = [target for _, target in image_runs.baseline_files(config, root)]
+    assert len(kept) == 2 * len(config.setups)  # weights and settings of each baseline
+    assert sorted(entry["weights"]) == sorted(p.name for p in kept)
+    assert all(p.is_file() for p in kept)
+    assert len(entry["one_epoch"]["sha256"]) == 64
+    assert 0 <= entry["one_epoch"]["train_accuracy"] <= 100
+    assert entry["dataset"]["name"] == "MNIST sample" and entry["dataset"]["file"] is None
+
+
+def test_verify_recomputes_unlearning_and_one_epoch_from_the_kept_weights(stored) -> None:
+    _, root = stored
+    report = stored_runs.verify_run("smoke-images", root)
+    assert report["exact"] and report["scenario"] == 0 and report["target"] == "3"
+    assert report["n_scenarios"] == 2
+
+
+def test_verify_fails_when_the_unlearning_code_computes_other_values(stored, monkeypatch
+                                                                     ) -> None:
+    _, root = stored
+    real = benchmark.evaluate
+    monkeypatch.setattr(benchmark, "evaluate",
+                        lambda model, task: {**real(model, task), "Df": -1.0})
+    with pytest.raises(AssertionError, match="recomputed from the kept baseline, differs"):
+        stored_runs.verify_run("smoke-images", root)
+
+
+def test_verify_fails_when_one_epoch_of_training_gives_other_weights(stored, monkeypatch
+                                                                     ) -> None:
+    _, root = stored
+    real = image_runs.one_epoch_record
+    monkeypatch.setattr(image_runs, "one_epoch_record",
+                        lambda setup, task: {**real(setup, task), "sha256": "0" * 64})
+    with pytest.raises(AssertionError, match="no longer gives the recorded weights"):
+        stored_runs.verify_run("smoke-images", root)
+
+
+def test_verify_fails_for_altered_or_missing_weights(stored) -> None:
+    run, root = stored
+    weights = [t for _, t in image_runs.baseline_files(run.config(), root)
+               if t.suffix == ".safetensors"][0]
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(AssertionError, match="not the file recorded in the manifest"):
+        stored_runs.verify_run("smoke-images", root)
+    weights.unlink()
+    with pytest.raises(AssertionError, match="weights .* are missing"):
+        stored_runs.verify_run("smoke-images", root)
+
+
+def test_verify_on_another_cpu_compares_within_the_tolerance(stored, monkeypatch) -> None:
+    _, root = stored
+    monkeypatch.setattr(stored_runs, "_cpu", lambda: "another CPU (2 cores)")
+    real = image_runs.one_epoch_record
+    monkeypatch.setattr(image_runs, "one_epoch_record",  # other last bits, same accuracy
+                        lambda setup, task: {**real(setup, task), "sha256": "0" * 64})
+    report = stored_runs.verify_run("smoke-images", root)
+    assert not report["exact"]
+    real_evaluate = benchmark.evaluate
+    monkeypatch.setattr(benchmark, "evaluate",
+                        lambda model, task: {**(m := real_evaluate(model, task)),
+                                             "Dr": m["Dr"] + 6.0})
+    with pytest.raises(AssertionError, match="more than the 5 allowed across CPU types"):
+        stored_runs.verify_run("smoke-images", root)
+
+
+def test_image_run_record_refuses_a_run_whose_baselines_are_not_cached(tmp_path: Path) -> None:
+    config = BenchmarkConfig.for_profile("smoke", kind="fullclass")
+    with pytest.raises(FileNotFoundError, match="baseline file .* is missing"):
+        image_runs.image_run_record(config, tmp_path)
+
+
+def test_the_cifar10_runs_memorise_and_use_the_stated_scale() -> None:
+    for name in ("cifar10-fullclass-resnet18", "cifar10-subclass-resnet18",
+                 "cifar10-random-resnet18"):
+        config = stored_runs.find_run(name).config()
+        (setup,) = config.setups
+        assert setup == stored_runs.CIFAR10_RESNET18 and config.seeds == (0, 1, 2)
+        assert setup.dataset == "cifar10_jpeg" and setup.max_per_class == 500
+    random = stored_runs.find_run("cifar10-random-resnet18").config()
+    assert random.targets == (0.00165, 0.01)  # the paper's share and 1 %
