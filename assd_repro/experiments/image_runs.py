@@ -40,17 +40,21 @@ import torch
 
 from assd_repro.data import ForgetTask
 from assd_repro.data.folders import find_cifar10_jpeg
+from assd_repro.experiments.alpha_plateau import AlphaPlateauConfig
 from assd_repro.experiments.benchmark import BenchmarkConfig, benchmark_scenario
-from assd_repro.experiments.engine.cache import settings_hash
-from assd_repro.experiments.engine.config import file_sha256
-from assd_repro.experiments.engine.runner import run_one
+from assd_repro.experiments.engine.cache import ArtifactCache, settings_hash
+from assd_repro.experiments.engine.config import ExperimentConfig, file_sha256
+from assd_repro.experiments.engine.runner import run_one, torch_threads
 from assd_repro.experiments.image_pipeline import (
     ImageSetup,
     baseline_settings,
     load_data,
     make_task,
+    metric_rows,
     model_spec,
+    prepare_dampening_task,
 )
+from assd_repro.experiments.lambda_study import LambdaStudyConfig, objective_value
 from assd_repro.models import build_model
 from assd_repro.training import ssd_image_recipe, train
 
@@ -75,18 +79,32 @@ _TIMING_METRICS = ("seconds", "importance_s")
 _SCORED_METRICS = ("Dr", "Df", "MIA")
 
 
-def _first_tasks(config: BenchmarkConfig) -> list[tuple[ImageSetup, ForgetTask]]:
-    """Each setup with its task on the first target and first seed (the baseline is the same
-    for every target and seed of a setup)."""
-    out = []
-    for setup in config.setups:
-        task = make_task(load_data(setup), config.kind, config.targets[0],  # type: ignore[arg-type]
-                         seed=config.seeds[0])
-        out.append((setup, task))
-    return out
+def _first_tasks(config: ExperimentConfig) -> list[tuple[ImageSetup, ForgetTask]]:
+    """One ``(setup, task)`` per baseline of an image config (the baseline is the same for
+    every target and seed of a setup with the same targets): a benchmark's setups on its first
+    target and seed; the plateau's setup for each kind of task; the lambda study's setup."""
+    if isinstance(config, BenchmarkConfig):
+        return [(s, make_task(load_data(s), config.kind, config.targets[0],  # type: ignore[arg-type]
+                              seed=config.seeds[0])) for s in config.setups]
+    if isinstance(config, AlphaPlateauConfig):
+        out, seen = [], set()
+        for kind, target in config.tasks:
+            base = config.setup_for(kind)
+            setup = dataclasses.replace(base, train_seed=base.train_seed + config.seeds[0])
+            task = make_task(load_data(setup), kind, target,  # type: ignore[arg-type]
+                             seed=config.seeds[0])
+            key = settings_hash(baseline_settings(setup, task))
+            if key not in seen:
+                seen.add(key)
+                out.append((setup, task))
+        return out
+    if isinstance(config, LambdaStudyConfig):
+        return [(config.setup, make_task(load_data(config.setup), "fullclass",
+                                         config.forget_class))]
+    raise TypeError(f"{type(config).__name__} is not an image experiment's config")
 
 
-def baseline_files(config: BenchmarkConfig, results_dir: str | Path = "results"
+def baseline_files(config: ExperimentConfig, results_dir: str | Path = "results"
                    ) -> list[tuple[Path, Path]]:
     """``(cache file, kept file)`` of every baseline file of ``config``: the artefact cache's
     ``cache/models/<hash>.{json,safetensors}`` and its copy in ``results/weights/``."""
@@ -138,7 +156,7 @@ def image_dataset_record(setup: ImageSetup) -> dict[str, Any]:
     return {"file": None, "sha256": None}
 
 
-def image_run_record(config: BenchmarkConfig, results_dir: str | Path = "results"
+def image_run_record(config: ExperimentConfig, results_dir: str | Path = "results"
                      ) -> dict[str, Any]:
     """What an image run adds to its manifest entry when it completes, after copying its
     baselines' files from the artefact cache to ``results/weights/``: ``weights`` (file name
@@ -163,12 +181,18 @@ def image_run_record(config: BenchmarkConfig, results_dir: str | Path = "results
 
 
 def _compare(old: pd.DataFrame, new: pd.DataFrame, exact: bool, tolerance: float) -> None:
-    keys = [c for c in old.columns if c not in ("value", "experiment", "config_hash", "wall_s")]
-    old = old.sort_values(keys).reset_index(drop=True)
-    new = new.sort_values(keys).reset_index(drop=True)
+    """``new`` rows against ``old``, row by row in their (the scenario's) order: labels exactly
+    and ``value`` bit for bit when ``exact``; otherwise the non-float labels exactly and the
+    :data:`_SCORED_METRICS` within ``tolerance`` points."""
+    old, new = old.reset_index(drop=True), new.reset_index(drop=True)
+    keys = [c for c in old.columns if c not in ("value", "experiment", "config_hash", "wall_s",
+                                                "scenario")]
+    if not exact:  # other float kernels: float labels (alphas) differ in their last bits
+        keys = [c for c in keys if not pd.api.types.is_float_dtype(old[c])]
     pd.testing.assert_frame_equal(new[keys], old[keys], check_dtype=False)
     if exact:
-        pd.testing.assert_series_equal(new["value"], old["value"], check_exact=True)
+        pd.testing.assert_series_equal(new["value"], old["value"], check_exact=True,
+                                       check_dtype=False)
         return
     scored = old["metric"].isin(_SCORED_METRICS)
     gap = float((new["value"] - old["value"])[scored].abs().max())
@@ -176,14 +200,89 @@ def _compare(old: pd.DataFrame, new: pd.DataFrame, exact: bool, tolerance: float
                               f"{tolerance:g} allowed across CPU types")
 
 
-def verify_image_run(name: str, config: BenchmarkConfig, entry: Mapping[str, Any],
+def _benchmark_rows(config: BenchmarkConfig, rows: pd.DataFrame, seed: int, cache_root: str
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Baseline, SSD and ASSD of the first target, recomputed; the stored ones."""
+    target = config.targets[0]
+    small = dataclasses.replace(config, targets=(target,), methods=VERIFY_METHODS)
+    fresh = run_one(functools.partial(benchmark_scenario, cache_root=cache_root), small, seed,
+                    threads=1)
+    old = rows[(rows["scenario"] == seed) & (rows["target"] == str(target))
+               & rows["method"].isin(VERIFY_METHODS)]
+    return (old[~old["metric"].isin(_TIMING_METRICS)],
+            fresh[~fresh["metric"].isin(_TIMING_METRICS)], f"target {target}")
+
+
+def _plateau_rows(config: AlphaPlateauConfig, rows: pd.DataFrame, seed: int, cache_root: str
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The first task's baseline, SSD at the grid's first and middle alpha, and ASSD."""
+    kind, target = config.tasks[0]
+    base = config.setup_for(kind)
+    setup = dataclasses.replace(base, train_seed=base.train_seed + seed)
+    with torch_threads(1):
+        prepared = prepare_dampening_task(setup, kind, target,  # type: ignore[arg-type]
+                                          cache=ArtifactCache(cache_root), task_seed=seed)
+        labels = {"task": prepared.task.name, "kind": kind, "target": str(target)}
+        alphas = config.alphas()
+        chosen = [float(alphas[0]), float(alphas[len(alphas) // 2])]
+        new = metric_rows(prepared.baseline, **labels, method="baseline", alpha=math.nan)
+        for alpha in chosen:
+            new += metric_rows(prepared.unlearn(alpha, 1.0), **labels, method="ssd",
+                               alpha=alpha)
+        alpha = prepared.assd_alpha()
+        new += metric_rows({**prepared.unlearn(alpha, 1.0),
+                            "percentile": prepared.assd_percentile},
+                           **labels, method="assd", alpha=alpha)
+    mine = rows[(rows["scenario"] == seed) & (rows["task"] == prepared.task.name)]
+    old = mine[(mine["method"] != "ssd") | mine["alpha"].isin(chosen)]
+    return old, pd.DataFrame(new), f"task {kind} {target}"
+
+
+def _study_rows(config: LambdaStudyConfig, rows: pd.DataFrame, seed: int, cache_root: str
+                ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The study's baseline, ASSD, and its first and best trials, recomputed (the TPE search
+    itself is not rerun: 50 evaluations)."""
+    mine = rows[rows["scenario"] == seed]
+    trials = mine[mine["part"] == "trial"]
+    objective = trials[trials["metric"] == "objective"]
+    chosen = sorted({float(objective["trial"].iloc[0]),
+                     float(objective.loc[objective["value"].idxmax(), "trial"])})
+    blank = {"trial": math.nan, "alpha": math.nan, "lam": math.nan, "target": ""}
+    new: list[dict[str, Any]] = []
+    with torch_threads(1):
+        prepared = prepare_dampening_task(config.setup, "fullclass", config.forget_class,
+                                          cache=ArtifactCache(cache_root))
+        for number in chosen:
+            first = trials[trials["trial"] == number].iloc[0]
+            metrics = prepared.unlearn(float(first["alpha"]), float(first["lam"]))
+            values = {"objective": objective_value(config.objective, metrics), **metrics}
+            new += [{"part": "trial", "trial": number, "alpha": first["alpha"],
+                     "lam": first["lam"], "target": "", "metric": m, "value": float(values[m])}
+                    for m in ("objective", "Dr", "Df", "MIA", "fraction_selected")]
+        new += [{"part": "baseline", **blank, "metric": m, "value": float(v)}
+                for m, v in prepared.baseline.items()]
+        alpha = prepared.assd_alpha()
+        assd = {"percentile": prepared.assd_percentile, **prepared.unlearn(alpha, 1.0)}
+        new += [{"part": "assd", **blank, "alpha": alpha, "lam": 1.0, "metric": m,
+                 "value": float(v)} for m, v in assd.items()]
+    old = mine[((mine["part"] == "trial") & mine["trial"].isin(chosen))
+               | mine["part"].isin(["baseline", "assd"])]
+    return old, pd.DataFrame(new), f"trials {', '.join(str(int(t)) for t in chosen)}"
+
+
+def verify_image_run(name: str, config: ExperimentConfig, entry: Mapping[str, Any],
                      rows: pd.DataFrame, results_dir: str | Path, *, exact: bool,
                      tolerance: float) -> dict[str, Any]:
     """The checks of the module docstring on stored image run ``name``.
 
+    What is recomputed from the kept baselines: a benchmark's first target (baseline, SSD,
+    ASSD) in its first scenario; the plateau's first task (baseline, SSD at the grid's first
+    and middle alpha, ASSD); the lambda study's baseline, ASSD and its first and best trials.
+
     Args:
         name: the run's name (for messages).
-        config: its config, as the current code builds it.
+        config: its config (a benchmark, plateau or lambda-study config), as the current code
+            builds it.
         entry: its manifest entry.
         rows: its stored rows.
         results_dir: the results root holding ``weights/``.
@@ -191,7 +290,7 @@ def verify_image_run(name: str, config: BenchmarkConfig, entry: Mapping[str, Any
         tolerance: largest accuracy difference (points) otherwise.
 
     Returns:
-        ``{"scenario", "target", "recompute_s", "one_epoch_s"}``.
+        ``{"scenario", "checked", "recompute_s", "one_epoch_s"}``.
 
     Raises:
         AssertionError: a check failed (the message says which).
@@ -206,9 +305,9 @@ def verify_image_run(name: str, config: BenchmarkConfig, entry: Mapping[str, Any
         assert kept.is_file(), f"{name}: baseline weights {kept} are missing; {fix}"
         assert file_sha256(kept) == recorded[kept.name], (
             f"{name}: {kept} is not the file recorded in the manifest (SHA-256); {fix}")
-    seed, target = config.seeds[0], config.targets[0]
-    small = dataclasses.replace(config, targets=(target,), methods=VERIFY_METHODS,
-                                ssd_alpha=config.ssd_alpha)
+    seed = config.seeds[0]
+    recompute = (_benchmark_rows if isinstance(config, BenchmarkConfig) else
+                 _plateau_rows if isinstance(config, AlphaPlateauConfig) else _study_rows)
     with tempfile.TemporaryDirectory(prefix="assd-verify-") as tmp:
         models = Path(tmp) / "cache" / "models"
         models.mkdir(parents=True)
@@ -216,19 +315,15 @@ def verify_image_run(name: str, config: BenchmarkConfig, entry: Mapping[str, Any
             shutil.copyfile(kept, models / kept.name)
         before = sorted(p.name for p in models.iterdir())
         begin = time.perf_counter()
-        fresh = run_one(functools.partial(benchmark_scenario, cache_root=tmp), small, seed,
-                        threads=1)
+        old, new, checked = recompute(config, rows, seed, tmp)  # type: ignore[arg-type]
         recompute_s = time.perf_counter() - begin
         assert sorted(p.name for p in models.iterdir()) == before, (
             f"{name}: the check trained a baseline instead of loading the kept one; {fix}")
-    old = rows[(rows["scenario"] == seed) & (rows["target"] == str(target))
-               & rows["method"].isin(VERIFY_METHODS) & ~rows["metric"].isin(_TIMING_METRICS)]
-    new = fresh[~fresh["metric"].isin(_TIMING_METRICS)]
     try:
-        _compare(old.drop(columns=["scenario"]), new.drop(columns=["scenario"]), exact,
-                 tolerance)
+        assert len(old) == len(new) > 0, f"{len(new)} rows recomputed, {len(old)} stored"
+        _compare(old, new, exact, tolerance)
     except AssertionError as error:
-        raise AssertionError(f"{name}: scenario {seed}, target {target}, recomputed from the "
+        raise AssertionError(f"{name}: scenario {seed}, {checked}, recomputed from the "
                              f"kept baseline, differs from the stored rows; {fix}\n{error}"
                              ) from None
     setup, task = _first_tasks(config)[0]
@@ -247,5 +342,5 @@ def verify_image_run(name: str, config: BenchmarkConfig, entry: Mapping[str, Any
             f"{name}: one epoch of the {setup.model} baseline's training reaches "
             f"{again['train_accuracy']:.2f} % train accuracy, the stored run "
             f"{stored['train_accuracy']:.2f} % (more than {tolerance:g} points apart); {fix}")
-    return {"scenario": seed, "target": str(target), "recompute_s": round(recompute_s, 2),
+    return {"scenario": seed, "checked": checked, "recompute_s": round(recompute_s, 2),
             "one_epoch_s": round(one_epoch_s, 2)}

@@ -24,8 +24,10 @@ and the table keeps the first ``n_trials`` complete trials.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +41,7 @@ from tqdm import tqdm
 
 from assd_repro.experiments.engine.cache import ArtifactCache
 from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json
-from assd_repro.experiments.engine.runner import seed_everything, torch_threads
+from assd_repro.experiments.engine.runner import run_scenarios, seed_everything, torch_threads
 from assd_repro.experiments.engine.store import atomic_write_bytes
 from assd_repro.experiments.image_pipeline import (
     BOOK_IMAGE_SETUP,
@@ -52,10 +54,14 @@ from assd_repro.experiments.image_pipeline import (
 
 __all__ = [
     "OBJECTIVES",
+    "STUDY_ROW_COLUMNS",
     "LambdaStudyConfig",
     "LambdaStudyResult",
+    "lambda_study_rows",
+    "lambda_study_scenario",
     "objective_value",
     "run_lambda_study",
+    "run_lambda_study_stored",
 ]
 
 ObjectiveName = Literal["dr_minus_df_mia", "dr_minus_df", "dr_minus_mia"]
@@ -367,3 +373,61 @@ def run_lambda_study(
         storage=storage,
         study_name=config.study_name,
     )
+
+
+#: columns of :func:`lambda_study_rows`
+STUDY_ROW_COLUMNS: list[str] = ["part", "trial", "alpha", "lam", "target", "metric", "value"]
+
+
+def lambda_study_rows(result: LambdaStudyResult) -> pd.DataFrame:
+    """A study as one tidy frame (the rows of a stored run), columns :data:`STUDY_ROW_COLUMNS`.
+
+    ``part`` is ``"trial"`` (one row per complete trial and metric: ``objective``, ``Dr``,
+    ``Df``, ``MIA`` in percent or points, ``fraction_selected`` in [0, 1]; with the trial's
+    ``trial``, ``alpha`` and ``lam``), ``"baseline"`` (``Dr``, ``Df``, ``MIA``), ``"assd"``
+    (ASSD on the same task: its ``alpha``, lambda 1, and ``Dr``, ``Df``, ``MIA``,
+    ``fraction_selected``, ``percentile``) or ``"importance"`` (fANOVA: ``target`` the
+    objective or a metric, ``metric`` the parameter, ``alpha`` or ``lam``). Unused cells are
+    NaN (numbers) or ``""`` (``target``).
+    """
+    rows: list[dict[str, Any]] = []
+    blank = {"trial": math.nan, "alpha": math.nan, "lam": math.nan, "target": ""}
+    for trial in result.trials.itertuples(index=False):
+        for metric in TRIAL_COLUMNS[3:]:
+            rows.append({"part": "trial", "trial": float(trial.trial), "alpha": trial.alpha,
+                         "lam": trial.lam, "target": "", "metric": metric,
+                         "value": float(getattr(trial, metric))})
+    rows += [{"part": "baseline", **blank, "metric": m, "value": float(v)}
+             for m, v in result.baseline.items()]
+    assd = dict(result.assd)
+    alpha = assd.pop("alpha")
+    rows += [{"part": "assd", **blank, "alpha": alpha, "lam": 1.0, "metric": m,
+              "value": float(v)} for m, v in assd.items()]
+    rows += [{"part": "importance", **blank, "target": r.target, "metric": r.param,
+              "value": float(r.importance)} for r in result.importances.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=STUDY_ROW_COLUMNS)
+
+
+def lambda_study_scenario(config: LambdaStudyConfig, seed: int, *,
+                          cache_root: str | Path | None = None) -> pd.DataFrame:
+    """The whole study as one scenario (the unit of a stored run): :func:`run_lambda_study`
+    with its study and the artefact cache under ``cache_root`` (None: a temporary folder, no
+    cache), as :func:`lambda_study_rows`. ``seed`` is unused (``sampler_seed`` seeds the
+    study)."""
+    del seed
+    if cache_root is not None:
+        return lambda_study_rows(run_lambda_study(config, results_dir=cache_root,
+                                                  progress=False))
+    with tempfile.TemporaryDirectory(prefix="lambda-study-") as tmp:
+        return lambda_study_rows(run_lambda_study(config, results_dir=tmp,
+                                                  cache=ArtifactCache(None), progress=False))
+
+
+def run_lambda_study_stored(config: LambdaStudyConfig, *, results_dir: str | Path = "results",
+                            progress: bool = True) -> pd.DataFrame:
+    """The study through :func:`~assd_repro.experiments.run_scenarios` (one scenario; the
+    result store of ``results_dir`` keeps its rows, the artefact cache there its baseline):
+    what a stored run of the study computes. Returns :func:`lambda_study_rows` plus the
+    runner's columns."""
+    scenario = functools.partial(lambda_study_scenario, cache_root=results_dir)
+    return run_scenarios(scenario, config, results_dir=results_dir, progress=progress)

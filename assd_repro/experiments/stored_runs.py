@@ -42,6 +42,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from assd_repro.experiments.alpha_plateau import (
+    AlphaPlateauConfig,
+    alpha_plateau_scenario,
+    run_alpha_plateau,
+)
 from assd_repro.experiments.benchmark import BenchmarkConfig, benchmark_scenario, run_benchmark
 from assd_repro.experiments.engine.config import ExperimentConfig, canonical_json, check_profile
 from assd_repro.experiments.engine.runner import run_one
@@ -53,6 +58,11 @@ from assd_repro.experiments.error_unlearning import (
 )
 from assd_repro.experiments.image_pipeline import ImageSetup
 from assd_repro.experiments.image_runs import image_run_record, verify_image_run
+from assd_repro.experiments.lambda_study import (
+    LambdaStudyConfig,
+    lambda_study_scenario,
+    run_lambda_study_stored,
+)
 from assd_repro.experiments.method_comparison import (
     MethodComparisonConfig,
     method_comparison_scenario,
@@ -312,6 +322,22 @@ def _image_run(name: str, title: str, kind: str, setups: tuple[ImageSetup, ...],
                      check=verify_image_run)
 
 
+def _image_study(name: str, title: str, config_class: type[ExperimentConfig],
+                 scenario: Callable[..., Any], run: Callable[..., pd.DataFrame],
+                 **settings: Any) -> StoredRun:
+    """A stored run of the alpha plateau or the lambda study on CIFAR-10 (one scenario on the
+    benchmark runs' baselines): book profile with ``settings``; ``smoke`` and ``paper`` are
+    that profile's own config."""
+    def build() -> ExperimentConfig:
+        return config_class(profile="book", **settings)
+
+    def profile_config(profile: str) -> ExperimentConfig:
+        return config_class.for_profile(profile)
+
+    return StoredRun(name, title, _CIFAR10, build, scenario, run, 1, profile_config,
+                     record=image_run_record, check=verify_image_run)
+
+
 STORED_RUNS: tuple[StoredRun, ...] = (
     _table4_run("table4-sample", "Table 4 on the real sample, paper protocol", _SAMPLE, 100),
     _table4_run("table4-sample-leak-free", "Table 4 on the real sample, leak-free protocol",
@@ -353,6 +379,15 @@ STORED_RUNS: tuple[StoredRun, ...] = (
                RESNET_SEEDS),
     _image_run("cifar10-random-resnet18", "Table 3: random forgetting of 0.165 % and 1 %, "
                "ResNet18", "random", (CIFAR10_RESNET18,), (0.00165, 0.01), RESNET_SEEDS),
+    _image_study("cifar10-plateau-resnet18", "Fig. 3 analogue: SSD over 16 alphas, full-class "
+                 "and sub-class, ResNet18", AlphaPlateauConfig, alpha_plateau_scenario,
+                 run_alpha_plateau, setup=CIFAR10_RESNET18,
+                 tasks=tuple((kind, t) for kind in ("fullclass", "subclass")
+                             for t in CIFAR10_TARGETS), n_alpha=16),
+    _image_study("cifar10-lambda-resnet18", "Fig. 2 analogue: Optuna TPE over alpha and lambda "
+                 "(50 trials), full-class airplane, ResNet18", LambdaStudyConfig,
+                 lambda_study_scenario, run_lambda_study_stored, setup=CIFAR10_RESNET18,
+                 forget_class=CIFAR10_TARGETS[0], n_trials=50),
 )
 
 
@@ -456,12 +491,12 @@ def _n_cells(config: Any) -> int:
 
 def _live_line(run: StoredRun, config: Any, profile: str) -> str:
     """One Markdown bullet of :func:`provenance_note` for a run computed as the page was built."""
-    if isinstance(config, BenchmarkConfig):
-        setups = ", ".join(f"{s.model} ({s.dataset}, {s.epochs} epochs)" for s in config.setups)
+    if isinstance(config, BenchmarkConfig | AlphaPlateauConfig | LambdaStudyConfig):
+        setups = ", ".join(f"{s.model} ({s.dataset}, {s.epochs} epochs)"
+                           for s in getattr(config, "setups", None) or (config.setup,))
         return (f"- **{run.name}** ({run.title}): computed as the page was built, at the "
-                f"`{profile}` profile: {config.kind} forgetting of "
-                f"{', '.join(map(str, config.targets))} with {setups}, {len(config.seeds)} "
-                f"seeds (config `{config.content_hash()}`); no stored record.")
+                f"`{profile}` profile with {setups}, {len(config.seeds)} scenario(s) "
+                f"(config `{config.content_hash()}`); no stored record.")
     per_cell = len(config.seeds) // _n_cells(config)
     path = getattr(config, "data_path", None)
     data = f"`{Path(path).name}`" if path else f"synthetic table of {config.n_rows:,} rows"

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from assd_repro.experiments import benchmark, image_runs, stored_runs
+from assd_repro.experiments import (
+    alpha_plateau,
+    benchmark,
+    image_pipeline,
+    image_runs,
+    lambda_study,
+    stored_runs,
+)
+from assd_repro.experiments.alpha_plateau import AlphaPlateauConfig
 from assd_repro.experiments.benchmark import BenchmarkConfig
+from assd_repro.experiments.lambda_study import LambdaStudyConfig
 
 
 def smoke_image_run() -> stored_runs.StoredRun:
@@ -62,7 +71,7 @@ def test_a_completed_image_run_keeps_its_baselines_and_one_epochs_checksum(store
 def test_verify_recomputes_unlearning_and_one_epoch_from_the_kept_weights(stored) -> None:
     _, root = stored
     report = stored_runs.verify_run("smoke-images", root)
-    assert report["exact"] and report["scenario"] == 0 and report["target"] == "3"
+    assert report["exact"] and report["scenario"] == 0 and report["checked"] == "target 3"
     assert report["n_scenarios"] == 2
 
 
@@ -114,6 +123,34 @@ def test_verify_on_another_cpu_compares_within_the_tolerance(stored, monkeypatch
                                              "Dr": m["Dr"] + 6.0})
     with pytest.raises(AssertionError, match="more than the 5 allowed across CPU types"):
         stored_runs.verify_run("smoke-images", root)
+
+
+STUDIES = {
+    "smoke-plateau": (AlphaPlateauConfig, alpha_plateau.alpha_plateau_scenario,
+                      alpha_plateau.run_alpha_plateau, "task fullclass 3"),
+    "smoke-lambda": (LambdaStudyConfig, lambda_study.lambda_study_scenario,
+                     lambda_study.run_lambda_study_stored, "trials "),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_plateau_and_lambda_study_runs_are_checked_from_their_kept_baselines(
+        name: str, monkeypatch, tmp_path: Path) -> None:
+    config_class, scenario, run_fn, checked = STUDIES[name]
+    run = stored_runs.StoredRun(name, "smoke study", "MNIST sample",
+                                lambda: config_class.for_profile("smoke"), scenario, run_fn, 1,
+                                record=image_runs.image_run_record,
+                                check=image_runs.verify_image_run)
+    monkeypatch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS, run))
+    stored_runs.complete_run(run, results_dir=tmp_path, progress=False)
+    shutil.rmtree(tmp_path / "cache")  # the check must use the kept weights only
+    report = stored_runs.verify_run(name, tmp_path)
+    assert report["exact"] and report["checked"].startswith(checked)
+    real = image_pipeline.evaluate  # DampeningTask.unlearn evaluates with it
+    monkeypatch.setattr(image_pipeline, "evaluate",
+                        lambda model, task: {**real(model, task), "MIA": 101.0})
+    with pytest.raises(AssertionError, match="recomputed from the kept baseline, differs"):
+        stored_runs.verify_run(name, tmp_path)
 
 
 def test_image_run_record_refuses_a_run_whose_baselines_are_not_cached(tmp_path: Path) -> None:

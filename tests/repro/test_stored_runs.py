@@ -178,6 +178,8 @@ BOOK_HASHES = {
     "cifar10-fullclass-resnet18": "d16fc15dceda",
     "cifar10-subclass-resnet18": "9a59dfd0f6e5",
     "cifar10-random-resnet18": "565bb80414bf",
+    "cifar10-plateau-resnet18": "f3cee6deb375",
+    "cifar10-lambda-resnet18": "e7ab83fb0c48",
 }
 #: runs whose config takes the parameters of a tuning run (their hash follows its rows)
 TUNED_RUNS = {"methods-sample-tuned": "methods-tuning-sample",
