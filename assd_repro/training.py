@@ -99,14 +99,18 @@ class TrainRecipe:
         warmup_epochs: epochs of linear per-step warm-up from ``lr0 / (W*S)`` to ``lr0``.
         batch_size: rows per batch when :func:`train` builds the loader from a ``Dataset``.
         shuffle: whether that loader shuffles (seeded); ignored for a given ``DataLoader``.
+        optimizer: ``"sgd"`` (with ``momentum``) or ``"adamw"`` (torch's defaults for the
+            betas; ``weight_decay`` decoupled; ``momentum`` must be 0). Left out of hashes
+            while ``"sgd"``.
 
     Raises:
         ValueError: ``epochs`` or ``warmup_epochs`` is not a whole number >= 0; ``lr``,
             ``momentum`` or ``weight_decay`` is not a finite number >= 0 (NaN and infinity
             refused); ``gamma`` is not a finite number > 0; ``schedule`` is not
             ``"multistep"``, ``"step"`` or ``"constant"``; ``milestones`` are not strictly
-            increasing; ``batch_size`` is neither None nor >= 1. Each message names the field
-            and its value.
+            increasing; ``batch_size`` is neither None nor >= 1; ``optimizer`` is not
+            ``"sgd"`` or ``"adamw"``, or is ``"adamw"`` with a momentum. Each message names
+            the field and its value.
     """
 
     epochs: int
@@ -119,6 +123,9 @@ class TrainRecipe:
     warmup_epochs: int = 0
     batch_size: int | None = None
     shuffle: bool = True
+    # left out of the experiments' hashes while "sgd" (engine.config.OMIT_DEFAULT)
+    optimizer: Literal["sgd", "adamw"] = dataclasses.field(default="sgd",
+                                                           metadata={"omit_default": True})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
@@ -140,6 +147,11 @@ class TrainRecipe:
             raise ValueError(f"milestones must be strictly increasing, got {self.milestones}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be positive or None, got {self.batch_size}")
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ValueError(f"optimizer={self.optimizer!r} is unknown; use 'sgd' or 'adamw'")
+        if self.optimizer == "adamw" and self.momentum:
+            raise ValueError(f"momentum={self.momentum!r} is SGD's; AdamW uses its betas: "
+                             "set momentum=0")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (milestones as a list)."""
@@ -388,8 +400,7 @@ def train(
                          "the training data is empty, or drop_last drops its only, partial "
                          "batch")
     flags = module_flags(model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                                weight_decay=recipe.weight_decay)
+    optimizer = _optimizer(model, recipe)
     history = TrainHistory()
     rng_devices = [device.index or 0] if device.type == "cuda" else []
     bar = tqdm(total=recipe.epochs * steps, desc="train", unit="batch", disable=not progress)
@@ -410,6 +421,15 @@ def train(
                 model.to(memory_format=torch.contiguous_format)
     model.eval()
     return history
+
+
+def _optimizer(model: nn.Module, recipe: TrainRecipe) -> torch.optim.Optimizer:
+    """The recipe's optimiser over ``model``'s parameters."""
+    if recipe.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=recipe.lr,
+                                 weight_decay=recipe.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                           weight_decay=recipe.weight_decay)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,6 +43,7 @@ from assd_repro.experiments.image_pipeline import (
     baseline_model,
     evaluate,
     forget_loader,
+    image_recipe,
     load_data,
     make_task,
     metric_rows,
@@ -50,11 +51,7 @@ from assd_repro.experiments.image_pipeline import (
     retain_importances,
     retrained_model,
 )
-from assd_repro.training import (
-    VIT_CIFAR20_SCHEDULE,
-    VIT_SCHEDULE,
-    ssd_image_recipe,
-)
+from assd_repro.training import VIT_CIFAR20_SCHEDULE, VIT_SCHEDULE
 
 __all__ = [
     "BENCHMARK_KINDS",
@@ -316,7 +313,7 @@ def _retrain(config: BenchmarkConfig, setup: ImageSetup, task: ForgetTask, basel
     if config.retrain == "scratch":
         model = retrained_model(setup, task, cache, seed=seed)
         return model, cache.seconds
-    recipe = ssd_image_recipe(setup.epochs, setup.milestones, setup.lr, batch_size=setup.batch_size)
+    recipe = image_recipe(setup)
     start = time.perf_counter()
     model, _ = retrain_head_only(baseline, task.retain_train, recipe, seed)
     return model, time.perf_counter() - start

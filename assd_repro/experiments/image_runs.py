@@ -48,6 +48,7 @@ from assd_repro.experiments.engine.runner import run_one, torch_threads
 from assd_repro.experiments.image_pipeline import (
     ImageSetup,
     baseline_settings,
+    image_recipe,
     load_data,
     make_task,
     metric_rows,
@@ -56,7 +57,7 @@ from assd_repro.experiments.image_pipeline import (
 )
 from assd_repro.experiments.lambda_study import LambdaStudyConfig, objective_value
 from assd_repro.models import build_model
-from assd_repro.training import ssd_image_recipe, train
+from assd_repro.training import train
 
 __all__ = [
     "WEIGHTS",
@@ -77,6 +78,9 @@ VERIFY_METHODS = ("baseline", "ssd", "assd")
 _TIMING_METRICS = ("seconds", "importance_s")
 #: metrics compared within the cross-CPU tolerance (percent)
 _SCORED_METRICS = ("Dr", "Df", "MIA")
+#: :func:`one_epoch_record` per baseline settings hash, computed once per process by
+#: :func:`verify_image_run` (training is deterministic for given code, data and CPU)
+_ONE_EPOCH: dict[str, dict[str, Any]] = {}
 
 
 def _first_tasks(config: ExperimentConfig) -> list[tuple[ImageSetup, ForgetTask]]:
@@ -136,7 +140,7 @@ def one_epoch_record(setup: ImageSetup, task: ForgetTask) -> dict[str, Any]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(setup.train_seed)
         model = build_model(model_spec(setup, task.n_classes, images.shape[0]))
-    recipe = ssd_image_recipe(1, (), setup.lr, batch_size=setup.batch_size)
+    recipe = dataclasses.replace(image_recipe(setup), epochs=1, milestones=())
     history = train(model, task.full_train, recipe, seed=setup.train_seed, progress=False,
                     autocast=getattr(torch, setup.autocast) if setup.autocast else None,
                     channels_last=setup.channels_last)
@@ -328,7 +332,10 @@ def verify_image_run(name: str, config: ExperimentConfig, entry: Mapping[str, An
                              ) from None
     setup, task = _first_tasks(config)[0]
     begin = time.perf_counter()
-    again = one_epoch_record(setup, task)
+    key = settings_hash(baseline_settings(setup, task))
+    if key not in _ONE_EPOCH:  # runs on the same baseline share the retrained epoch
+        _ONE_EPOCH[key] = one_epoch_record(setup, task)
+    again = _ONE_EPOCH[key]
     one_epoch_s = time.perf_counter() - begin
     stored = entry["one_epoch"]
     if exact:

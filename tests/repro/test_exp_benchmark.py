@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,22 @@ def test_bad_random_targets_setups_and_datasets() -> None:
     assert {s.dataset for s in jpeg.setups} == {"cifar10_jpeg"}
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         BenchmarkConfig.for_profile("huge")
+
+
+def test_image_setup_options_added_later_keep_earlier_hashes_at_their_defaults() -> None:
+    smoke = BenchmarkConfig.for_profile("smoke")
+    setup = smoke.setups[0]
+    assert pipeline.image_recipe(setup).optimizer == "sgd"
+    for changed in ({"optimizer": "adamw"}, {"weight_decay": 0.05}):
+        other = dataclasses.replace(setup, **changed)
+        config = dataclasses.replace(smoke, setups=(other, smoke.setups[1]))
+        assert config.content_hash() != smoke.content_hash()
+        assert list(changed)[0] in config.to_dict()["setups"][0]
+    assert "optimizer" not in smoke.to_dict()["setups"][0]  # default: left out, hash as before
+    adamw = pipeline.image_recipe(dataclasses.replace(setup, optimizer="adamw",
+                                                      weight_decay=0.05))
+    assert (adamw.optimizer, adamw.momentum, adamw.weight_decay) == ("adamw", 0.0, 0.05)
+    with pytest.raises(ValueError, match="optimizer='adam' is unknown"):
+        pipeline.ImageSetup(optimizer="adam")
+    with pytest.raises(ValueError, match="autocast='float16' is unknown"):
+        pipeline.ImageSetup(autocast="float16")

@@ -46,6 +46,7 @@ def stored(completed: Path, monkeypatch, tmp_path: Path):
     """A copy of the completed run that a test may alter."""
     run = smoke_image_run()
     monkeypatch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS, run))
+    monkeypatch.setattr(image_runs, "_ONE_EPOCH", {})  # each test retrains its epoch
     root = tmp_path / "results"
     shutil.copytree(completed, root, ignore=shutil.ignore_patterns("cache"))
     return run, root
@@ -73,6 +74,17 @@ def test_verify_recomputes_unlearning_and_one_epoch_from_the_kept_weights(stored
     report = stored_runs.verify_run("smoke-images", root)
     assert report["exact"] and report["scenario"] == 0 and report["checked"] == "target 3"
     assert report["n_scenarios"] == 2
+
+
+def test_runs_on_the_same_baseline_retrain_its_epoch_once(stored, monkeypatch) -> None:
+    _, root = stored
+    calls = []
+    real = image_runs.one_epoch_record
+    monkeypatch.setattr(image_runs, "one_epoch_record",
+                        lambda setup, task: calls.append(setup) or real(setup, task))
+    for _ in range(2):
+        stored_runs.verify_run("smoke-images", root)
+    assert len(calls) == 1
 
 
 def test_verify_fails_when_the_unlearning_code_computes_other_values(stored, monkeypatch
@@ -125,10 +137,12 @@ def test_verify_on_another_cpu_compares_within_the_tolerance(stored, monkeypatch
         stored_runs.verify_run("smoke-images", root)
 
 
+#: smoke configs, made smaller still: each check trains its baselines
 STUDIES = {
-    "smoke-plateau": (AlphaPlateauConfig, alpha_plateau.alpha_plateau_scenario,
-                      alpha_plateau.run_alpha_plateau, "task fullclass 3"),
-    "smoke-lambda": (LambdaStudyConfig, lambda_study.lambda_study_scenario,
+    "smoke-plateau": (AlphaPlateauConfig, {"tasks": (("fullclass", "3"),), "n_alpha": 3},
+                      alpha_plateau.alpha_plateau_scenario, alpha_plateau.run_alpha_plateau,
+                      "task fullclass 3"),
+    "smoke-lambda": (LambdaStudyConfig, {"n_trials": 3}, lambda_study.lambda_study_scenario,
                      lambda_study.run_lambda_study_stored, "trials "),
 }
 
@@ -136,12 +150,14 @@ STUDIES = {
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_plateau_and_lambda_study_runs_are_checked_from_their_kept_baselines(
         name: str, monkeypatch, tmp_path: Path) -> None:
-    config_class, scenario, run_fn, checked = STUDIES[name]
+    config_class, overrides, scenario, run_fn, checked = STUDIES[name]
     run = stored_runs.StoredRun(name, "smoke study", "MNIST sample",
-                                lambda: config_class.for_profile("smoke"), scenario, run_fn, 1,
+                                lambda: config_class.for_profile("smoke", **overrides),
+                                scenario, run_fn, 1,
                                 record=image_runs.image_run_record,
                                 check=image_runs.verify_image_run)
     monkeypatch.setattr(stored_runs, "STORED_RUNS", (*stored_runs.STORED_RUNS, run))
+    monkeypatch.setattr(image_runs, "_ONE_EPOCH", {})
     stored_runs.complete_run(run, results_dir=tmp_path, progress=False)
     shutil.rmtree(tmp_path / "cache")  # the check must use the kept weights only
     report = stored_runs.verify_run(name, tmp_path)

@@ -278,6 +278,19 @@ def test_train_refuses_an_autocast_that_is_not_a_float_dtype_leaving_the_model_u
     assert_unchanged(model, before)
 
 
+def test_adamw_recipe_trains_and_refuses_a_momentum() -> None:
+    model = small_mlp()
+    recipe = TrainRecipe(epochs=5, lr=0.01, weight_decay=0.05, batch_size=16,
+                         optimizer="adamw")
+    history = train(model, blobs(), recipe, progress=False)
+    assert history.epochs[-1].train_accuracy > 90
+    with pytest.raises(ValueError, match="momentum=0.9 is SGD's"):
+        TrainRecipe(epochs=1, lr=0.01, momentum=0.9, optimizer="adamw")
+    with pytest.raises(ValueError, match="optimizer='adam' is unknown"):
+        TrainRecipe(epochs=1, lr=0.01, optimizer="adam")
+    assert TrainRecipe.from_dict(recipe.to_dict()) == recipe
+
+
 def test_train_restores_caller_rng_and_determinism_setting() -> None:
     model, data = small_mlp(), blobs()
     state = torch.get_rng_state()

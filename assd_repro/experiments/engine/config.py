@@ -33,9 +33,16 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+#: ``dataclasses.field`` metadata of a setting added after runs were stored: left out of the
+#: canonical JSON (and so of every hash) while it holds its default, which keeps the earlier
+#: behaviour, so that the earlier runs keep their hashes.
+OMIT_DEFAULT = {"omit_default": True}
+
+
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_default") and getattr(value, f.name) == f.default)}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
