@@ -29,6 +29,7 @@ from assd_repro.experiments.benchmark import (
 )
 from assd_repro.experiments.benchmark_report import (
     compare_benchmark_with_paper,
+    paper_analogue,
     summarize,
 )
 from assd_repro.experiments.detect_unlearn import (

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["SUMMARY_KEYS", "compare_benchmark_with_paper", "summarize"]
+__all__ = ["SUMMARY_KEYS", "compare_benchmark_with_paper", "paper_analogue", "summarize"]
 
 SUMMARY_KEYS: list[str] = ["dataset", "kind", "model", "target", "method", "metric"]
 """The columns a summary row is keyed by."""
 
 
 def summarize(rows: pd.DataFrame, *, pool: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Mean and sample standard deviation (ddof 1) of every metric over seeds.
+    """Mean, sample standard deviation (ddof 1) and range of every metric over seeds.
 
     Args:
         rows: benchmark rows (columns :data:`SUMMARY_KEYS`, ``value``, ``scenario``).
@@ -30,8 +30,9 @@ def summarize(rows: pd.DataFrame, *, pool: Mapping[str, str] | None = None) -> p
 
     Returns:
         One row per :data:`SUMMARY_KEYS` combination with ``mean``, ``std`` (0 for values equal
-        across seeds, NaN for a single value) and ``n`` (non-NaN values: NaN timings of cached
-        models are left out), in the rows' order of first appearance.
+        across seeds, NaN for a single value), ``n`` (non-NaN values: NaN timings of cached
+        models are left out), ``min`` and ``max`` (the range over seeds, to show instead of a
+        standard deviation when there are few seeds), in the rows' order of first appearance.
 
     Raises:
         ValueError: ``rows`` lacks one of the columns :data:`SUMMARY_KEYS` or ``value``
@@ -45,7 +46,7 @@ def summarize(rows: pd.DataFrame, *, pool: Mapping[str, str] | None = None) -> p
     if pool:
         data["target"] = data["target"].map(lambda t: pool.get(t, t))
     grouped = data.groupby(SUMMARY_KEYS, sort=False, dropna=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    out = grouped.agg(mean="mean", std="std", n="count", min="min", max="max").reset_index()
     return out
 
 
@@ -116,5 +117,45 @@ def compare_benchmark_with_paper(summary: pd.DataFrame, paper_rows: pd.DataFrame
     merged = ours.merge(right, on=["paper_class", "model", "method", "metric"], how="inner")
     merged["difference"] = merged["mean"] - merged["paper_mean"]
     columns = ["dataset", "kind", "model", "target", "paper_class", "method", "metric", "mean",
-               "std", "n", "paper_dataset", "paper_mean", "paper_std", "difference"]
+               "std", "n", *[c for c in ("min", "max") if c in merged.columns],
+               "paper_dataset", "paper_mean", "paper_std", "difference"]
     return merged[columns].reset_index(drop=True)
+
+
+def paper_analogue(paper_rows: pd.DataFrame, dataset: str, label: str) -> pd.DataFrame:
+    """The paper's rows of one data set averaged over its forgotten classes, as one class.
+
+    For an analogue of a paper table on other data (CIFAR-10 classes standing in for the
+    paper's CIFAR-100 classes), where no class of ours is the paper's: each of our targets is
+    set beside the paper's mean over its classes, per model, method and metric.
+
+    Args:
+        paper_rows: rows of :func:`assd_repro.paper.paper_table` (``fullclass`` or
+            ``subclass``).
+        dataset: the paper's data set to average (``"cifar100"``, ``"cifar20"``).
+        label: the name of the averaged class (e.g. ``"CIFAR-100, mean of 5 classes"``); map
+            our targets to it in :func:`compare_benchmark_with_paper`.
+
+    Returns:
+        The columns of ``paper_rows``, one row per model, method and metric, with
+        ``forget_class = label``, ``mean`` the mean over the classes and ``std`` NaN (the
+        spread over the paper's classes is no spread over seeds).
+
+    Raises:
+        ValueError: ``paper_rows`` lacks one of the columns ``dataset, forget_class, model,
+            method, metric, mean``, or has no row of ``dataset`` (names the data sets it has).
+    """
+    missing = [c for c in ("dataset", "forget_class", "model", "method", "metric", "mean")
+               if c not in paper_rows.columns]
+    if missing:
+        raise ValueError(f"paper_rows lack the column(s) {missing}: pass rows of "
+                         "paper_table('fullclass' | 'subclass')")
+    rows = paper_rows[paper_rows["dataset"] == dataset]
+    if rows.empty:
+        raise ValueError(f"dataset={dataset!r} has no paper rows; data sets: "
+                         f"{sorted(paper_rows['dataset'].unique())}")
+    out = (rows.groupby(["dataset", "model", "method", "metric"], sort=False)["mean"].mean()
+           .reset_index())
+    out["forget_class"] = label
+    out["std"] = float("nan")
+    return out[[c for c in paper_rows.columns if c in out.columns]]

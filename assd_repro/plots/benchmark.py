@@ -42,6 +42,16 @@ METRIC_LABELS: dict[str, str] = {"Dr": "Dr acc.", "Df": "Df acc.", "MIA": "MIA"}
 MODEL_LABELS: dict[str, str] = {"resnet18": "ResNet18", "vit": "ViT"}
 _METHOD_ORDER: tuple[str, ...] = ("baseline", "retrain", "ssd", "assd")
 _TABLE_COLUMNS: tuple[str, str, str] = ("ours (mean ± std)", "paper", "difference")
+_RANGE_COLUMN = "ours (mean, range over seeds)"
+
+
+def _mean_range(mean: float, low: float, high: float, digits: int) -> str:
+    """``"55.8 (54.1–57.0)"``; ``"55.8"`` when every seed gave the same value."""
+    if math.isnan(mean):
+        return "–"
+    if math.isnan(low) or round(low, digits) == round(high, digits):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
@@ -95,7 +105,7 @@ def case_label(case: tuple[str, str, str]) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame, *, metric: str | None = None,
-                     digits: int = 1) -> pd.DataFrame:
+                     digits: int = 1, spread: str = "std") -> pd.DataFrame:
     """Our numbers beside the paper's, as strings for the book.
 
     Args:
@@ -103,21 +113,30 @@ def comparison_table(comparison: pd.DataFrame, *, metric: str | None = None,
         metric: ``"Dr"``, ``"Df"`` or ``"MIA"``: a narrow table of that metric only (three
             columns); None: every metric, under a two-level column header (nine columns).
         digits: decimals shown (values in percent).
+        spread: ``"std"``: ours as mean ± standard deviation; ``"range"``: as the mean and the
+            range over seeds, ``55.8 (54.1–57.0)`` (for fewer than five seeds, where a standard
+            deviation says little; needs the ``min`` and ``max`` columns of ``summarize``).
 
     Returns:
         Index ``(model, target → paper class, method)`` with display names, in the order
-        baseline, retrain, SSD, ASSD; columns ``ours (mean ± std)``, ``paper`` (mean ± std as
-        transcribed) and ``difference`` (ours - paper, signed), per metric when ``metric`` is
-        None.
+        baseline, retrain, SSD, ASSD; columns ``ours (mean ± std)`` (or ``ours (mean, range
+        over seeds)``), ``paper`` (mean ± std as transcribed; "–" where the paper has no
+        value) and ``difference`` (ours - paper, signed), per metric when ``metric`` is None.
 
     Raises:
         ValueError: ``comparison`` lacks one of the columns ``model, target, paper_class,
             method, metric, mean, std, paper_mean, paper_std, difference`` (names them); a
             metric shown (``metric``, or each of Dr, Df, MIA when None) has no row in it (an
-            empty comparison included; the message lists the metrics present).
+            empty comparison included; the message lists the metrics present); ``spread`` is
+            not ``"std"`` or ``"range"``, or ``"range"`` without ``min`` and ``max`` columns.
     """
     _require(comparison, ["model", "target", "paper_class", "method", "metric", "mean", "std",
                           "paper_mean", "paper_std", "difference"], "compare_benchmark_with_paper")
+    if spread not in ("std", "range"):
+        raise ValueError(f"spread={spread!r} must be 'std' or 'range'")
+    if spread == "range":
+        _require(comparison, ["min", "max"], "compare_benchmark_with_paper(summarize(rows), ...)")
+    headers = ((_RANGE_COLUMN, *_TABLE_COLUMNS[1:]) if spread == "range" else _TABLE_COLUMNS)
     metrics = list(ACCURACY_METRICS) if metric is None else [metric]
     unknown = [m for m in metrics if m not in set(comparison["metric"])]
     if unknown:
@@ -136,13 +155,14 @@ def comparison_table(comparison: pd.DataFrame, *, metric: str | None = None,
                 key = (MODEL_LABELS.get(model, model), label, METHOD_LABELS.get(method, method))
                 cells = rows.setdefault(key, {})
                 for r in by_target[by_target["method"] == method].itertuples():
-                    cells[(str(r.metric), _TABLE_COLUMNS[0])] = format_mean_std(
-                        r.mean, r.std, digits)
-                    cells[(str(r.metric), _TABLE_COLUMNS[1])] = format_mean_std(
+                    cells[(str(r.metric), headers[0])] = (
+                        _mean_range(r.mean, r.min, r.max, digits) if spread == "range"
+                        else format_mean_std(r.mean, r.std, digits))
+                    cells[(str(r.metric), headers[1])] = format_mean_std(
                         r.paper_mean, r.paper_std, digits)
-                    cells[(str(r.metric), _TABLE_COLUMNS[2])] = (
+                    cells[(str(r.metric), headers[2])] = (
                         "–" if math.isnan(r.difference) else f"{r.difference:+.{digits}f}")
-    columns = pd.MultiIndex.from_tuples([(m, c) for m in metrics for c in _TABLE_COLUMNS],
+    columns = pd.MultiIndex.from_tuples([(m, c) for m in metrics for c in headers],
                                         names=["metric", ""])
     index = pd.MultiIndex.from_tuples(list(rows), names=index_names)
     table = pd.DataFrame([[cells.get(c, "–") for c in columns] for cells in rows.values()],
@@ -152,7 +172,7 @@ def comparison_table(comparison: pd.DataFrame, *, metric: str | None = None,
 
 def plot_methods(summary: pd.DataFrame, comparison: pd.DataFrame | None = None, *,
                  targets: Sequence[str] | None = None,
-                 metrics: Sequence[str] = ACCURACY_METRICS) -> Figure:
+                 metrics: Sequence[str] = ACCURACY_METRICS, spread: str = "std") -> Figure:
     """Grouped bars of Dr, Df and MIA by method: one panel per model (columns) and target (rows).
 
     Args:
@@ -162,21 +182,27 @@ def plot_methods(summary: pd.DataFrame, comparison: pd.DataFrame | None = None, 
             paper classes name the targets in the panel titles.
         targets: targets to show (default: every target of the summary).
         metrics: metrics to show, in percent.
+        spread: the error bars: ``"std"`` one standard deviation, ``"range"`` the lowest and
+            highest value over seeds (``min`` and ``max`` of ``summarize``).
 
     Returns:
-        The figure; the bars show the mean over seeds, the error bars one standard deviation.
+        The figure; the bars show the mean over seeds, the error bars ``spread``.
         A model without a target (the paper's Pins faces have no ViT) leaves its panel empty.
 
     Raises:
         ValueError: ``summary`` (or ``comparison``, when given) lacks a needed column (names
             them); ``summary`` has no row of ``metrics`` (an empty summary included); a target
-            in ``targets`` is in no row of the summary (the message lists its targets).
+            in ``targets`` is in no row of the summary (the message lists its targets);
+            ``spread`` is not ``"std"`` or ``"range"``.
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    _require(summary, ["model", "target", "method", "metric", "mean", "std"], "summarize")
+    if spread not in ("std", "range"):
+        raise ValueError(f"spread={spread!r} must be 'std' or 'range'")
+    _require(summary, ["model", "target", "method", "metric", "mean",
+                       *(("min", "max") if spread == "range" else ("std",))], "summarize")
     data = summary[summary["metric"].isin(metrics)].assign(target=lambda d: d["target"].astype(str))
     if data.empty:
         raise ValueError(f"summary has no row of the metrics {list(metrics)}; it has "
@@ -210,7 +236,12 @@ def plot_methods(summary: pd.DataFrame, comparison: pd.DataFrame | None = None, 
             for j, method in enumerate(methods):
                 values = panel[panel["method"] == method].set_index("metric").reindex(list(metrics))
                 where = x + (j - (len(methods) - 1) / 2) * width
-                ax.bar(where, values["mean"], width, yerr=values["std"].fillna(0.0),
+                if spread == "range":
+                    yerr = np.vstack([(values["mean"] - values["min"]).fillna(0.0).clip(0),
+                                      (values["max"] - values["mean"]).fillna(0.0).clip(0)])
+                else:
+                    yerr = values["std"].fillna(0.0).to_numpy()
+                ax.bar(where, values["mean"], width, yerr=yerr,
                        color=METHOD_COLORS.get(method, "grey"),
                        error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "black"})
                 if paper is not None:

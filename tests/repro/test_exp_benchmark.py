@@ -21,8 +21,14 @@ from assd_repro.experiments.benchmark import (
     paper_ssd_alpha,
     run_benchmark,
 )
-from assd_repro.experiments.benchmark_report import SUMMARY_KEYS, compare_benchmark_with_paper, summarize
+from assd_repro.experiments.benchmark_report import (
+    SUMMARY_KEYS,
+    compare_benchmark_with_paper,
+    paper_analogue,
+    summarize,
+)
 from assd_repro.paper import paper_table
+from assd_repro.plots.benchmark import comparison_table, plot_methods
 
 ROW_KEYS = ["model", "target", "method", "metric"]
 TIMINGS = ["seconds", "importance_s"]
@@ -130,12 +136,13 @@ def test_head_only_retrain_and_method_subsets() -> None:
 def test_summarize_and_compare_with_paper(smoke: tuple[BenchmarkConfig, pd.DataFrame, Path]) -> None:
     _, rows, _ = smoke
     summary = summarize(rows)
-    assert list(summary.columns) == [*SUMMARY_KEYS, "mean", "std", "n"]
+    assert list(summary.columns) == [*SUMMARY_KEYS, "mean", "std", "n", "min", "max"]
     assert len(summary) == len(rows.drop_duplicates(SUMMARY_KEYS))
     dr = summary.set_index(["model", "method", "metric"]).loc[("resnet18", "retrain", "Dr")]
     values = _values(rows, model="resnet18", method="retrain", metric="Dr")
     assert dr["mean"] == pytest.approx(values.mean()) and dr["n"] == 2
     assert dr["std"] == pytest.approx(values.std(ddof=1))
+    assert (dr["min"], dr["max"]) == (values.min(), values.max())
     assert (summary.loc[(summary["method"] == "baseline") & (summary["metric"] == "Dr"), "std"] == 0).all()
 
     table = compare_benchmark_with_paper(summary, paper_table("fullclass"), {"3": "rocket"})
@@ -179,6 +186,38 @@ def test_random_table_and_pooled_targets() -> None:
     assert set(pooled["target"]) == {"faces"} and (pooled["n"] == 6).all()
     faces = compare_benchmark_with_paper(pooled, paper_table("fullclass"), paper_dataset="pins")
     assert len(faces) == 12 and set(faces["model"]) == {"resnet18"}  # Pins: ResNet18 only
+
+
+def test_paper_analogue_averages_the_paper_classes_and_the_range_is_shown() -> None:
+    paper = paper_table("fullclass")
+    label = "CIFAR-100, mean of 5 classes"
+    analogue = paper_analogue(paper, "cifar100", label)
+    expected = (paper[paper["dataset"] == "cifar100"]
+                .groupby(["model", "method", "metric"])["mean"].mean())
+    got = analogue.set_index(["model", "method", "metric"])["mean"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index())
+    assert set(analogue["forget_class"]) == {label} and analogue["std"].isna().all()
+    assert list(analogue.columns) == [c for c in paper.columns if c in analogue.columns]
+
+    summary = summarize(_synthetic_rows("fullclass", ["cat", "dog"]))
+    table = compare_benchmark_with_paper(summary, analogue, {"cat": label, "dog": label})
+    assert {"min", "max"} <= set(table.columns) and set(table["paper_class"]) == {label}
+    shown = comparison_table(table, metric="Dr", spread="range")
+    assert list(shown.columns) == ["ours (mean, range over seeds)", "paper", "difference"]
+    # seeds give 10 * seed + 0 + len(target): cat 3, 13, 23
+    row = shown.loc[("ResNet18", f"cat → {label}", "ASSD")]
+    assert row.iloc[0] == "13.0 (3.0–23.0)"
+    assert row.iloc[1] == f"{expected['resnet18', 'assd', 'Dr']:.1f}"  # no std: a mean of classes
+    fig = plot_methods(summary, table, spread="range")
+    assert len(fig.axes) == 4
+    with pytest.raises(ValueError, match="spread='sem'"):
+        comparison_table(table, spread="sem")
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['min', 'max'\]"):
+        comparison_table(table.drop(columns=["min", "max"]), spread="range")
+    with pytest.raises(ValueError, match="dataset='cifar10' has no paper rows"):
+        paper_analogue(paper, "cifar10", label)
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['forget_class'\]"):
+        paper_analogue(paper.drop(columns=["forget_class"]), "cifar100", label)
 
 
 def test_compare_with_paper_refuses_table4_rows_naming_the_missing_columns() -> None:
