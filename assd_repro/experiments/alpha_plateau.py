@@ -29,6 +29,8 @@ from assd_repro.experiments.engine.cache import ArtifactCache
 from assd_repro.experiments.engine.config import ExperimentConfig
 from assd_repro.experiments.engine.runner import run_scenarios
 from assd_repro.experiments.image_pipeline import (
+    BOOK_CIFAR10_SETUP,
+    BOOK_CIFAR10_TARGETS,
     BOOK_IMAGE_SETUP,
     PAPER_CIFAR20_SETUP,
     PAPER_CIFAR100_SETUP,
@@ -62,8 +64,9 @@ class AlphaPlateauConfig(ExperimentConfig):
         subclass_setup: settings for the sub-class tasks (the paper trains its CIFAR-20 model
             with another recipe); ``None``: ``setup``.
         tasks: ``(kind, target)`` pairs, kind ``"fullclass"``, ``"subclass"`` or ``"random"``;
-            the CPU profiles forget digit "3" as a class and as a sub-class of its group
-            ``curves_3_8``, as the paper forgets "rocket" from CIFAR-100 and from CIFAR-20.
+            ``smoke`` forgets digit "3" as a class and as a sub-class of its group
+            ``curves_3_8``, ``book`` CIFAR-10 airplane, cat and truck as classes and within
+            their look-alike pairs, as the paper forgets "rocket" from CIFAR-100 and CIFAR-20.
         alpha_min, alpha_max, n_alpha: the grid ``np.geomspace(alpha_min, alpha_max, n_alpha)``.
         seeds: scenario seeds; scenario ``s`` trains its baseline with
             ``setup.train_seed + s`` (and draws random forget sets with seed ``s``).
@@ -82,8 +85,9 @@ class AlphaPlateauConfig(ExperimentConfig):
     PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "smoke": {"setup": SMOKE_IMAGE_SETUP, "n_alpha": 7,
                   "tasks": (("fullclass", "3"), ("subclass", "3"))},
-        "book": {"setup": BOOK_IMAGE_SETUP, "n_alpha": 16,
-                 "tasks": (("fullclass", "3"), ("subclass", "3"))},
+        "book": {"setup": BOOK_CIFAR10_SETUP, "n_alpha": 16,
+                 "tasks": tuple((kind, t) for kind in ("fullclass", "subclass")
+                                for t in BOOK_CIFAR10_TARGETS)},
         "paper": {"setup": PAPER_CIFAR100_SETUP, "subclass_setup": PAPER_CIFAR20_SETUP,
                   "n_alpha": 31, "tasks": (("fullclass", "rocket"), ("subclass", "rocket"))},
     }

@@ -44,6 +44,8 @@ from assd_repro.experiments.engine.config import ExperimentConfig, canonical_jso
 from assd_repro.experiments.engine.runner import run_scenarios, seed_everything, torch_threads
 from assd_repro.experiments.engine.store import atomic_write_bytes
 from assd_repro.experiments.image_pipeline import (
+    BOOK_CIFAR10_SETUP,
+    BOOK_CIFAR10_TARGETS,
     BOOK_IMAGE_SETUP,
     PAPER_CIFAR100_SETUP,
     SMOKE_IMAGE_SETUP,
@@ -57,6 +59,7 @@ __all__ = [
     "STUDY_ROW_COLUMNS",
     "LambdaStudyConfig",
     "LambdaStudyResult",
+    "lambda_study_result",
     "lambda_study_rows",
     "lambda_study_scenario",
     "objective_value",
@@ -123,7 +126,7 @@ class LambdaStudyConfig(ExperimentConfig):
     Attributes:
         setup: data, model and training settings (a dict is read as ``ImageSetup(**dict)``).
         forget_class: the class forgotten (full-class task); the paper's is CIFAR-100 "rocket",
-            the CPU profiles use digit "3".
+            ``smoke`` uses digit "3", ``book`` CIFAR-10 airplane.
         n_trials: complete trials the study should hold (paper: 50).
         alpha_range: search range of alpha, log scale (paper: 0.1 to 100).
         lam_range: search range of lambda, log scale (paper: 0.1 to 5).
@@ -147,7 +150,8 @@ class LambdaStudyConfig(ExperimentConfig):
     EXPERIMENT: ClassVar[str] = "lambda_study"
     PROFILES: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "smoke": {"setup": SMOKE_IMAGE_SETUP, "forget_class": "3", "n_trials": 6},
-        "book": {"setup": BOOK_IMAGE_SETUP, "forget_class": "3", "n_trials": 50},
+        "book": {"setup": BOOK_CIFAR10_SETUP, "forget_class": BOOK_CIFAR10_TARGETS[0],
+                 "n_trials": 50},
         "paper": {"setup": PAPER_CIFAR100_SETUP, "forget_class": "rocket", "n_trials": 50},
     }
 
@@ -406,6 +410,42 @@ def lambda_study_rows(result: LambdaStudyResult) -> pd.DataFrame:
     rows += [{"part": "importance", **blank, "target": r.target, "metric": r.param,
               "value": float(r.importance)} for r in result.importances.itertuples(index=False)]
     return pd.DataFrame(rows, columns=STUDY_ROW_COLUMNS)
+
+
+def lambda_study_result(rows: pd.DataFrame, config: LambdaStudyConfig) -> LambdaStudyResult:
+    """The study back from its tidy rows (:func:`lambda_study_rows`; a stored run's rows, whose
+    runner columns are ignored): what :func:`run_lambda_study` returned, without its storage
+    (``folder`` is ``Path()``, ``storage`` and ``study_name`` empty).
+
+    Raises:
+        ValueError: ``rows`` lacks a column of :data:`STUDY_ROW_COLUMNS`, or has no trial,
+            baseline or ASSD rows (names what is missing).
+    """
+    missing = [c for c in STUDY_ROW_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"rows lack the column(s) {missing}: pass lambda_study_rows(result) "
+                         "or a stored run's rows")
+    parts = {p: rows[rows["part"] == p] for p in ("trial", "baseline", "assd", "importance")}
+    absent = [p for p in ("trial", "baseline", "assd") if parts[p].empty]
+    if absent:
+        raise ValueError(f"rows hold no {', '.join(absent)} rows: not a complete study")
+    wide = (parts["trial"].pivot_table(index=["trial", "alpha", "lam"], columns="metric",
+                                       values="value", sort=False).reset_index())
+    trials = wide.assign(trial=wide["trial"].astype(int))[TRIAL_COLUMNS]
+    trials = trials.sort_values("trial", kind="stable").reset_index(drop=True)
+    trials.columns.name = None
+    importances = pd.DataFrame({"target": parts["importance"]["target"].to_numpy(),
+                                "param": parts["importance"]["metric"].to_numpy(),
+                                "importance": parts["importance"]["value"].to_numpy()})
+    objective = importances[importances["target"] == "objective"]
+    assd = {str(r.metric): float(r.value) for r in parts["assd"].itertuples()}
+    return LambdaStudyResult(
+        config=config, trials=trials,
+        param_importances=dict(zip(objective["param"], objective["importance"], strict=True)),
+        importances=importances,
+        baseline={str(r.metric): float(r.value) for r in parts["baseline"].itertuples()},
+        assd={"alpha": float(parts["assd"]["alpha"].iloc[0]), **assd},
+        folder=Path(), storage="", study_name="")
 
 
 def lambda_study_scenario(config: LambdaStudyConfig, seed: int, *,

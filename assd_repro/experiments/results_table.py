@@ -31,6 +31,8 @@ from assd_repro.experiments.error_headlines import (
     data_source,
     source_report,
 )
+from assd_repro.experiments.alpha_plateau import plateau_bounds
+from assd_repro.experiments.benchmark_report import collapses, summarize
 from assd_repro.experiments.method_choice import recommend
 from assd_repro.experiments.method_comparison import method_gains
 from assd_repro.experiments.stored_runs import find_run, load_run, read_manifest
@@ -111,6 +113,81 @@ def paper_image_headline(table: PaperTable, model: str = "resnet18") -> str:
             f" (mean of {n} row{'s' if n > 1 else ''})")
 
 
+#: The alpha plateau's criteria in the README row, in points: Dr within 3 of the baseline's,
+#: MIA within 10 of the grid's lowest (as the plateau chapter's main table).
+PLATEAU_TOLERANCES = (3.0, 10.0)
+
+
+def _class_task_cell(table: PaperTable) -> Callable[[pd.DataFrame], tuple[str, str, str]]:
+    """Df and Dr of ASSD beside SSD and retraining (means over the classes and seeds), and
+    claim C1 (ASSD avoids SSD's collapses) by :func:`collapses`."""
+    def cell(rows: pd.DataFrame) -> tuple[str, str, str]:
+        summary = summarize(rows)
+        means = (summary[summary["metric"].isin(["Dr", "Df"])]
+                 .groupby(["method", "metric"])["mean"].mean())
+        targets = list(dict.fromkeys(rows["target"].astype(str)))
+        seeds = rows["scenario"].nunique()
+        ours = (f"ResNet18, CIFAR-10 {', '.join(targets)} ({seeds} seeds): Df ASSD "
+                f"{means['assd', 'Df']:.1f} %, retrain {means['retrain', 'Df']:.1f} %; Dr ASSD "
+                f"{means['assd', 'Dr']:.1f} %, SSD {means['ssd', 'Dr']:.1f} % (baseline "
+                f"{means['baseline', 'Dr']:.1f} %)")
+        flags = collapses(summary)
+        n_cases = int((flags["method"] == "assd").sum())
+        by_method = flags.groupby("method")["collapse"].sum()
+        n_ssd, n_assd = int(by_method["ssd"]), int(by_method["assd"])
+        word = ("supported" if n_assd < n_ssd else "contradicted" if n_assd > n_ssd
+                else "undecided")
+        verdict = (f"C1 (ASSD avoids SSD's collapses): {word}; collapses of {n_cases} cases: "
+                   f"SSD {n_ssd}, ASSD {n_assd}")
+        return ours, f"{paper_image_headline(table)}: other data (CIFAR-100/20, Pins)", verdict
+    return cell
+
+
+def _random_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
+    """Df of ASSD and retraining at the paper's share, and how far ASSD and SSD move any
+    metric from the baseline's (the paper: values hardly change)."""
+    summary = summarize(rows)
+    share = summary[summary["target"].astype(str) == "0.00165"]
+    if share.empty:
+        raise ValueError("the stored rows have no share 0.00165 (the paper's)")
+    means = share.groupby(["method", "metric"])["mean"].mean()
+    change = max(abs(means[m, k] - means["baseline", k])
+                 for m in ("assd", "ssd") for k in ("Dr", "Df", "MIA"))
+    seeds = rows["scenario"].nunique()
+    ours = (f"ResNet18, CIFAR-10, 0.165 % ({seeds} seeds): Df ASSD {means['assd', 'Df']:.1f} %, "
+            f"retrain {means['retrain', 'Df']:.1f} % (baseline {means['baseline', 'Df']:.1f} %)")
+    word = "supported" if change <= 5 else "contradicted"
+    return (ours, paper_image_headline("random"),
+            f"values hardly change: {word} (ASSD and SSD within {change:.1f} pts of the "
+            "baseline)")
+
+
+def _plateau_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
+    """Tasks with a plateau, whether it moves between tasks, and ASSD on it (claim C3)."""
+    bounds = plateau_bounds(rows, tolerance=PLATEAU_TOLERANCES[0],
+                            mia_tolerance=PLATEAU_TOLERANCES[1])
+    found = bounds["n_points"] >= 1
+    on = bounds["assd_in_bounds"] | bounds["assd_meets_criteria"]
+    spans = {(r.alpha_low, r.alpha_high) for r in bounds[found].itertuples()}
+    ours = (f"ResNet18, CIFAR-10, {len(bounds)} tasks: a plateau in {int(found.sum())}, "
+            f"{len(spans)} different; ASSD's α on it in {int(on.sum())}")
+    word = ("contradicted" if not found.any() or len(spans) < 2
+            else "supported" if found.all()
+            else f"partly supported (no plateau in {int((~found).sum())} of {len(bounds)} tasks)")
+    return ours, "figure only", f"C3 (a plateau exists and moves per task): {word}"
+
+
+def _lambda_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
+    """fANOVA shares of alpha and lambda (claim C2: lambda matters little, alpha dominates)."""
+    imp = (rows[rows["part"] == "importance"].set_index(["target", "metric"])["value"])
+    n_trials = int(rows.loc[rows["part"] == "trial", "trial"].nunique())
+    ours = (f"ResNet18, CIFAR-10 airplane, {n_trials} trials: fANOVA share of the objective α "
+            f"{imp['objective', 'alpha']:.2f}, λ {imp['objective', 'lam']:.2f}")
+    leads = all(imp[t, "alpha"] > imp[t, "lam"] for t in ("objective", "Dr", "MIA"))
+    word = "supported" if leads else "contradicted"
+    return ours, "figure only", f"C2 (α dominates, λ matters little): {word}"
+
+
 def _method_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
     """The method of largest mean gain at :data:`HEADLINE_CELL` (95 % t-interval), and the
     recommendation per error rate by the book's rule
@@ -136,14 +213,15 @@ def _source_runs(key: str) -> tuple[str, ...]:
 
 RESULT_ROWS: tuple[ResultRow, ...] = (
     ResultRow("Fig. 2: lambda insensitivity (Optuna TPE)", "01_lambda_insensitivity",
-              "make book"),
-    ResultRow("Fig. 3: the alpha plateau", "02_alpha_plateau", "make book"),
-    ResultRow("Table 1: full-class forgetting", "03_fullclass", "make book",
-              paper=paper_image_headline("fullclass")),
-    ResultRow("Table 2: sub-class forgetting", "04_subclass", "make book",
-              paper=paper_image_headline("subclass")),
-    ResultRow("Table 3: random forgetting", "05_random", "make book",
-              paper=paper_image_headline("random")),
+              "make results", ("cifar10-lambda-resnet18",), _lambda_cell),
+    ResultRow("Fig. 3: the alpha plateau", "02_alpha_plateau", "make results",
+              ("cifar10-plateau-resnet18",), _plateau_cell),
+    ResultRow("Table 1: full-class forgetting", "03_fullclass", "make results",
+              ("cifar10-fullclass-resnet18",), _class_task_cell("fullclass")),
+    ResultRow("Table 2: sub-class forgetting", "04_subclass", "make results",
+              ("cifar10-subclass-resnet18",), _class_task_cell("subclass")),
+    ResultRow("Table 3: random forgetting", "05_random", "make results",
+              ("cifar10-random-resnet18",), _random_cell),
     ResultRow("Table 4, Fig. 4: label errors, real DataCo sample", "06_error_unlearning",
               "make results", _source_runs("sample"),
               lambda rows: _gain_cell(rows, HEADLINE_CELL)),
@@ -174,8 +252,8 @@ def _stored(runs: Sequence[str], results_dir: Path) -> bool:
 def _cells(row: ResultRow, results_dir: Path) -> list[str]:
     notebook = f"[{row.notebook}](notebooks/{row.notebook}.ipynb)"
     if not row.runs:
-        ours = "computed as the book builds (embedded MNIST sample, not the paper's data)"
-        return [row.item, notebook, f"`{row.command}`", "book", ours, row.paper, "—"]
+        return [row.item, notebook, f"`{row.command}`", "book", "computed as the book builds",
+                row.paper, "—"]
     command = f"`{row.command}`"
     if row.headline is None or not _stored(row.runs, results_dir):
         missing = ", ".join(f"`{r}`" for r in row.runs)

@@ -56,7 +56,7 @@ from assd_repro.experiments.error_unlearning import (
     error_unlearning_scenario,
     run_error_unlearning,
 )
-from assd_repro.experiments.image_pipeline import ImageSetup
+from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_SETUP, BOOK_CIFAR10_TARGETS
 from assd_repro.experiments.image_runs import image_run_record, verify_image_run
 from assd_repro.experiments.lambda_study import (
     LambdaStudyConfig,
@@ -290,46 +290,36 @@ METHOD_SCENARIOS_SYNTHETIC = 20
 _SAMPLE = "DataCo sample (real rows: 6,000 of 180,519)"
 _SYNTHETIC_NAME = f"synthetic DataCo-like table ({FULL_SIZE_ROWS:,} rows, the full file's size)"
 
-#: The CIFAR-10 image runs' scale (book: Method, "Image benchmarks at CPU scale"): 500 images
-#: per class and split of the CIFAR-10 JPEGs (5,000 train, 5,000 test); ResNet18 at width 16
-#: (0.70 M parameters), the SSD recipe (SGD, momentum 0.9, weight decay 5e-4, batch 64, one
-#: warm-up epoch) for 15 epochs with decays after epochs 8 and 12, trained in the
-#: channels_last memory format (float32; bfloat16 autocast is faster but memorised less in a
-#: paired run: book, Performance); it memorises its training images (train accuracy >= 95 %).
-CIFAR10_RESNET18 = ImageSetup(dataset="cifar10_jpeg", max_per_class=500, model="resnet18",
-                              width=16, epochs=15, milestones=(8, 12), lr=0.1,
-                              channels_last=True)
+#: The CIFAR-10 image runs' scale: the ``book`` profile's setup (book: Method, "CIFAR-10 at CPU
+#: scale"; :data:`~assd_repro.experiments.image_pipeline.BOOK_CIFAR10_SETUP`).
+CIFAR10_RESNET18 = BOOK_CIFAR10_SETUP
 #: the classes forgotten (full-class) and, each within its look-alike group, sub-class
-CIFAR10_TARGETS = ("airplane", "cat", "truck")
-#: retrain seeds of the ResNet18 runs
-RESNET_SEEDS = (0, 1, 2)
+CIFAR10_TARGETS = BOOK_CIFAR10_TARGETS
 _CIFAR10 = "CIFAR-10 JPEGs (real images: 500 per class and split of 60,000)"
 
 
-def _image_run(name: str, title: str, kind: str, setups: tuple[ImageSetup, ...],
-               targets: tuple[str | float, ...], seeds: tuple[int, ...]) -> StoredRun:
-    """A stored run of the benchmark tables on CIFAR-10: book profile with these settings;
-    ``smoke`` and ``paper`` are that profile's own config of ``kind``."""
+def _image_run(name: str, title: str, kind: str, **overrides: Any) -> StoredRun:
+    """A stored run of the benchmark tables on CIFAR-10: the ``book`` profile's config of
+    ``kind`` (with ``overrides``, e.g. another model's ``setups``); ``smoke`` and ``paper`` are
+    those profiles' configs of ``kind``."""
     def build() -> BenchmarkConfig:
-        return BenchmarkConfig(profile="book", kind=kind, setups=setups, targets=targets,
-                               seeds=seeds)
+        return BenchmarkConfig.for_profile("book", kind=kind, **overrides)
 
     def profile_config(profile: str) -> BenchmarkConfig:
         return BenchmarkConfig.for_profile(profile, kind=kind)
 
     return StoredRun(name, title, _CIFAR10, build, benchmark_scenario, run_benchmark,
-                     len(seeds), profile_config, record=image_run_record,
+                     len(build().seeds), profile_config, record=image_run_record,
                      check=verify_image_run)
 
 
 def _image_study(name: str, title: str, config_class: type[ExperimentConfig],
-                 scenario: Callable[..., Any], run: Callable[..., pd.DataFrame],
-                 **settings: Any) -> StoredRun:
+                 scenario: Callable[..., Any], run: Callable[..., pd.DataFrame]) -> StoredRun:
     """A stored run of the alpha plateau or the lambda study on CIFAR-10 (one scenario on the
-    benchmark runs' baselines): book profile with ``settings``; ``smoke`` and ``paper`` are
-    that profile's own config."""
+    benchmark runs' baselines): the ``book`` profile's config; ``smoke`` and ``paper`` are
+    those profiles' configs."""
     def build() -> ExperimentConfig:
-        return config_class(profile="book", **settings)
+        return config_class.for_profile("book")
 
     def profile_config(profile: str) -> ExperimentConfig:
         return config_class.for_profile(profile)
@@ -373,21 +363,17 @@ STORED_RUNS: tuple[StoredRun, ...] = (
                 METHOD_SCENARIOS_SYNTHETIC, tuning="methods-tuning-synthetic",
                 n_scenarios=METHOD_SCENARIOS_SYNTHETIC, **_SYNTHETIC_METHODS),
     _image_run("cifar10-fullclass-resnet18", "Table 1 analogue: full-class forgetting, "
-               "ResNet18", "fullclass", (CIFAR10_RESNET18,), CIFAR10_TARGETS, RESNET_SEEDS),
+               "ResNet18", "fullclass"),
     _image_run("cifar10-subclass-resnet18", "Table 2 analogue: sub-class forgetting within "
-               "look-alike groups, ResNet18", "subclass", (CIFAR10_RESNET18,), CIFAR10_TARGETS,
-               RESNET_SEEDS),
+               "look-alike groups, ResNet18", "subclass"),
     _image_run("cifar10-random-resnet18", "Table 3: random forgetting of 0.165 % and 1 %, "
-               "ResNet18", "random", (CIFAR10_RESNET18,), (0.00165, 0.01), RESNET_SEEDS),
+               "ResNet18", "random"),
     _image_study("cifar10-plateau-resnet18", "Fig. 3 analogue: SSD over 16 alphas, full-class "
                  "and sub-class, ResNet18", AlphaPlateauConfig, alpha_plateau_scenario,
-                 run_alpha_plateau, setup=CIFAR10_RESNET18,
-                 tasks=tuple((kind, t) for kind in ("fullclass", "subclass")
-                             for t in CIFAR10_TARGETS), n_alpha=16),
+                 run_alpha_plateau),
     _image_study("cifar10-lambda-resnet18", "Fig. 2 analogue: Optuna TPE over alpha and lambda "
                  "(50 trials), full-class airplane, ResNet18", LambdaStudyConfig,
-                 lambda_study_scenario, run_lambda_study_stored, setup=CIFAR10_RESNET18,
-                 forget_class=CIFAR10_TARGETS[0], n_trials=50),
+                 lambda_study_scenario, run_lambda_study_stored),
 )
 
 
@@ -469,6 +455,11 @@ def manifest_entry(run: StoredRun, rows: pd.DataFrame, *, started: str, wall_s: 
     }
 
 
+def _plural(n: int, noun: str) -> str:
+    """``"1 run"``, ``"1,800 scenarios"``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _stored_line(run: StoredRun, entry: Mapping[str, Any]) -> str:
     """One Markdown bullet of :func:`provenance_note` from a manifest entry."""
     data = entry["dataset"]
@@ -477,7 +468,7 @@ def _stored_line(run: StoredRun, entry: Mapping[str, Any]) -> str:
     commit = str(entry["code_commit"])
     short = commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
     return (f"- **{run.name}** ({run.title}): {data['name']}, {source}; "
-            f"{entry['n_scenarios']:,} scenarios ({entry['n_per_cell']} per cell); "
+            f"{_plural(entry['n_scenarios'], 'scenario')} ({entry['n_per_cell']} per cell); "
             f"{entry['compute_s'] / 3600:.1f} CPU hours ({entry['wall_s'] / 3600:.1f} h wall, "
             f"{entry['threads']} torch thread(s) per scenario) on {entry['cpu']}; code `{short}`, "
             f"torch {entry['torch']}, numpy {entry['numpy']}, Python {entry['python']}; "
@@ -542,8 +533,8 @@ def provenance_note(names: Sequence[str], results_dir: str | os.PathLike[str] = 
         stored = entry is not None and entry.get("config_hash") == config.content_hash()
         lines.append(_stored_line(run, entry) if stored else _live_line(run, config, profile))
     experiments = sorted({c.EXPERIMENT.replace("_", "-") for c in configs})
-    intro = (f"**Provenance.** The rows of this page come from {len(runs)} runs of the "
-             f"{' and '.join(experiments)} experiment{'s' if len(experiments) > 1 else ''} "
+    intro = (f"**Provenance.** The rows of this page come from "
+             f"{_plural(len(runs), 'run')} of the {' and '.join(experiments)} experiment{'s' if len(experiments) > 1 else ''} "
              f"(`python -m assd_repro.experiments.stored_runs list`); stored runs are checked "
              f"against the current code by `make test`.")
     return "\n".join([intro, "", *lines])

@@ -193,7 +193,8 @@ def _half_grid_step(alphas: np.ndarray) -> float:
 
 
 def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
-                 metrics: Sequence[str] = ("Dr", "MIA", "Df")) -> Figure:
+                 metrics: Sequence[str] = ("Dr", "MIA", "Df"), ncols: int | None = None,
+                 titles: Mapping[str, str] | None = None) -> Figure:
     """Per task, SSD's metrics (lambda = 1) against alpha, with the plateau and ASSD marked.
 
     One panel per task: each metric in percent on a log alpha axis (mean over scenarios), the
@@ -208,14 +209,21 @@ def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
         bounds: :func:`~assd_repro.experiments.alpha_plateau.plateau_bounds` of ``rows``
             (``task``, ``alpha_low``, ``alpha_high``; NaN bounds: no plateau shaded).
         metrics: the metrics drawn, in legend order.
+        ncols: panels per row; the tasks fill the rows in their order (e.g. 3 for six tasks:
+            a row per task kind when the rows list three tasks of each kind); ``None``: every
+            task in one row.
+        titles: task -> the panel's first title line (ASSD's alpha is the second); tasks not
+            in it: ``"<dataset>: <target>, <kind>"``.
 
     Returns:
-        The figure (7 in wide, one panel per task, shared y axis 0-100 %).
+        The figure (7 in wide, one panel per task, shared y axis 0-100 %; 3.4 in high for
+        one row of panels, 2.9 in more for each further row).
 
     Raises:
         ValueError: ``rows`` lacks one of the columns ``task, kind, method, alpha, metric,
             value`` or ``bounds`` one of ``task, alpha_low, alpha_high``; ``rows`` has no row;
-            a task has no SSD row (method ``"ssd"``) to draw.
+            a task has no SSD row (method ``"ssd"``) to draw; ``ncols`` is not a whole number
+            >= 1.
     """
     import matplotlib.pyplot as plt
 
@@ -229,10 +237,19 @@ def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
     if no_grid:
         raise ValueError(f"rows hold no SSD row (method 'ssd') of the task(s) {no_grid}: pass "
                          "the rows of run_alpha_plateau")
-    fig, axes = plt.subplots(1, len(tasks), figsize=(7.0, 3.4), sharey=True,
-                             layout="constrained", squeeze=False)
+    if ncols is not None and (isinstance(ncols, bool) or not isinstance(ncols, int)
+                              or ncols < 1):
+        raise ValueError(f"ncols={ncols!r} must be a whole number >= 1 (panels per row)")
+    ncols = len(tasks) if ncols is None else min(ncols, len(tasks))
+    nrows = -(-len(tasks) // ncols)
+    fig, grid_axes = plt.subplots(nrows, ncols, figsize=(7.0, 3.4 + 2.9 * (nrows - 1)),
+                                  sharey=True, layout="constrained", squeeze=False)
+    panels = list(grid_axes.flat)
+    for ax in panels[len(tasks):]:  # a last row that is not full
+        ax.set_visible(False)
+    axes = panels[:len(tasks)]
     limits = bounds.set_index("task")
-    for ax, task in zip(axes[0], tasks, strict=True):
+    for i, (ax, task) in enumerate(zip(axes, tasks, strict=True)):
         part = rows[rows["task"] == task]
         grid = (part[part["method"] == "ssd"]
                 .pivot_table(index="alpha", columns="metric", values="value", aggfunc="mean")
@@ -251,7 +268,8 @@ def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
                 half_step = _half_grid_step(grid.index.to_numpy(dtype=float))
                 ax.axvspan(low / half_step, high * half_step, color="#009e73", alpha=0.15,
                            linewidth=0, label="Plateau")
-        title = _task_title(str(task), str(part["kind"].iloc[0]))
+        title = (titles[task] if titles is not None and task in titles
+                 else _task_title(str(task), str(part["kind"].iloc[0])))
         if not assd.empty:
             alpha = float(assd["alpha"].mean())
             title += f"\nASSD α = {alpha:.3g}"
@@ -266,11 +284,13 @@ def plot_plateau(rows: pd.DataFrame, bounds: pd.DataFrame, *,
         ax.set_xscale("log")
         _plain_log_axis(ax.xaxis)
         ax.set_ylim(-3, 103)
-        ax.set_xlabel("α (log scale), λ = 1")
+        if i + ncols >= len(tasks):  # no panel below: the bottom of its column
+            ax.set_xlabel("α (log scale), λ = 1")
+        if i % ncols == 0:
+            ax.set_ylabel("Metric (%)")
         ax.set_title(title)
-    axes[0][0].set_ylabel("Metric (%)")
     legend: dict[str, Any] = {}
-    for ax in axes[0]:  # every label once, whichever panel has it
+    for ax in axes:  # every label once, whichever panel has it
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     fig.legend(list(legend.values()), list(legend), loc="outside lower center",

@@ -238,6 +238,9 @@ def test_profiles_hash_and_plain_values() -> None:
     assert plain == smoke and plain.content_hash() == smoke.content_hash()
     np.testing.assert_allclose(AlphaPlateauConfig.for_profile("book").alphas()[[0, 5, 10, 15]],
                                [0.1, 1.0, 10.0, 100.0])
+    book = AlphaPlateauConfig.for_profile("book")
+    assert book.setup.dataset == "cifar10_jpeg" and len(book.tasks) == 6
+    assert {kind for kind, _ in book.tasks} == {"fullclass", "subclass"}
 
 
 def test_mia_df_verdict_follows_the_forget_accuracy() -> None:

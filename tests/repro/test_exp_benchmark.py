@@ -23,8 +23,10 @@ from assd_repro.experiments.benchmark import (
 )
 from assd_repro.experiments.benchmark_report import (
     SUMMARY_KEYS,
+    collapses,
     compare_benchmark_with_paper,
     paper_analogue,
+    random_share_report,
     summarize,
 )
 from assd_repro.paper import paper_table
@@ -220,6 +222,86 @@ def test_paper_analogue_averages_the_paper_classes_and_the_range_is_shown() -> N
         paper_analogue(paper.drop(columns=["forget_class"]), "cifar100", label)
 
 
+def _case_rows(kind: str, values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """Rows of one case: (method, metric) -> one value per seed."""
+    return pd.DataFrame([{"scenario": seed, "dataset": "d", "kind": kind, "model": "resnet18",
+                          "target": "cat", "method": method, "metric": metric, "value": v}
+                         for (method, metric), seeds in values.items()
+                         for seed, v in enumerate(seeds)])
+
+
+def test_collapses_flag_over_and_under_dampening_against_slow_reference() -> None:
+    values = {("baseline", "Dr"): [60.0] * 3, ("baseline", "Df"): [70.0] * 3,
+              ("retrain", "Dr"): [61.0, 62.0, 63.0], ("retrain", "Df"): [20.0, 30.0, 25.0],
+              ("ssd", "Dr"): [45.0] * 3, ("ssd", "Df"): [0.0] * 3,      # Dr -15: over
+              ("assd", "Dr"): [55.0] * 3, ("assd", "Df"): [41.0] * 3}   # Df 41 > 30 + 10: under
+    table = collapses(summarize(_case_rows("subclass", values))).set_index("method")
+    assert table.loc["ssd", "dr_drop"] == pytest.approx(15.0)
+    assert table.loc["assd", "df_excess"] == pytest.approx(11.0)
+    assert bool(table.loc["ssd", "over"]) and not bool(table.loc["ssd", "under"])
+    assert bool(table.loc["assd", "under"]) and not bool(table.loc["assd", "over"])
+    assert table["collapse"].all()
+    # exactly at the thresholds is no collapse; the thresholds are parameters
+    values[("ssd", "Dr")] = [50.0] * 3
+    values[("assd", "Df")] = [40.0] * 3
+    table = collapses(summarize(_case_rows("fullclass", values)))
+    assert not table["collapse"].any()
+    assert collapses(summarize(_case_rows("fullclass", values)), dr_drop=5.0)["over"].sum() == 1
+    with pytest.raises(ValueError, match="no class-task case"):
+        collapses(summarize(_case_rows("random", values)))
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['max'\]"):
+        collapses(summarize(_case_rows("fullclass", values)).drop(columns="max"))
+
+
+def _random_rows(assd_dr: list[float], ssd_dr: list[float], assd_mia: list[float],
+                 ssd_mia: list[float]) -> pd.DataFrame:
+    """Three seeds of random forgetting at share 0.01 (50 images): retrain MIA 40, baseline
+    Dr 60, Df 100, MIA 90; ASSD's percentile gives back 1 %."""
+    rows = []
+    for seed in range(3):
+        values = {("baseline", "Dr"): 60.0, ("baseline", "Df"): 100.0,
+                  ("baseline", "MIA"): 90.0, ("retrain", "Dr"): 61.0 + seed,
+                  ("retrain", "Df"): 55.0, ("retrain", "MIA"): 40.0,
+                  ("ssd", "Dr"): ssd_dr[seed], ("ssd", "Df"): 99.0, ("ssd", "MIA"): ssd_mia[seed],
+                  ("ssd", "alpha"): 10.0, ("ssd", "fraction_selected"): 0.001,
+                  ("assd", "Dr"): assd_dr[seed], ("assd", "Df"): 98.0,
+                  ("assd", "MIA"): assd_mia[seed], ("assd", "percentile"): 100 - math.log(2.0),
+                  ("assd", "fraction_selected"): 0.0069}
+        rows += [{"scenario": seed, "dataset": "d", "kind": "random", "model": "resnet18",
+                  "target": "0.01", "method": m, "metric": k, "value": v, "n_forget": 50}
+                  for (m, k), v in values.items()]
+    return pd.DataFrame(rows)
+
+
+def test_random_share_report_reads_assd_against_ssd_seed_by_seed() -> None:
+    report = random_share_report(_random_rows([60.0, 61.0, 60.6], [59.0, 60.0, 60.0],
+                                              [70.0, 60.0, 65.0], [80.0, 75.0, 70.0]), "0.01")
+    assert report["share_pct"] == pytest.approx(1.0) and report["n_forget"] == 50
+    assert (report["dr_diff_min"], report["dr_diff_max"]) == pytest.approx((0.6, 1.0))
+    # MIA gaps to the retrained 40: ASSD 30, 20, 25; SSD 40, 35, 30 -> ASSD - SSD -10, -15, -5
+    assert (report["gap_diff_min"], report["gap_diff_max"]) == pytest.approx((-15.0, -5.0))
+    assert report["assd_mia_gap"] == pytest.approx(25.0)
+    assert report["claim"] == "supported" and report["dr_word"] == "ASSD higher in every seed"
+    assert report["gap_word"] == "closer to it in every seed"
+    # the largest move of the means over seeds from the baseline: ASSD's MIA 90 -> 65
+    # (25 points); the retrained model's 90 -> 40
+    assert report["assd_change_max"] == pytest.approx(25.0)
+    assert report["retrain_change_max"] == pytest.approx(50.0)
+    # one seed within the tie: undecided; both ways against ASSD in every seed: contradicted
+    mixed = random_share_report(_random_rows([60.0, 61.0, 60.2], [59.0, 60.0, 60.0],
+                                             [70.0, 60.0, 65.0], [80.0, 75.0, 70.0]), "0.01")
+    assert mixed["claim"] == "undecided" and mixed["dr_word"] == "no consistent difference"
+    worse = random_share_report(_random_rows([58.0, 58.0, 58.0], [59.0, 60.0, 60.0],
+                                             [80.0, 75.0, 70.0], [70.0, 60.0, 65.0]), "0.01")
+    assert worse["claim"] == "contradicted" and worse["gap_word"] == "further from it in every seed"
+    with pytest.raises(ValueError, match=r"target='0.00165' is in no row; .*\['0.01'\]"):
+        random_share_report(_random_rows([60.0] * 3, [59.0] * 3, [70.0] * 3, [80.0] * 3),
+                            "0.00165")
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['n_forget'\]"):
+        random_share_report(_random_rows([60.0] * 3, [59.0] * 3, [70.0] * 3,
+                                         [80.0] * 3).drop(columns="n_forget"), "0.01")
+
+
 def test_compare_with_paper_refuses_table4_rows_naming_the_missing_columns() -> None:
     summary = summarize(_synthetic_rows("fullclass", ["3"]))
     with pytest.raises(ValueError, match=r"paper_rows lacks the column\(s\) \['dataset', "
@@ -249,12 +331,17 @@ def test_profiles() -> None:
     random = BenchmarkConfig.for_profile("paper", kind="random")
     assert random.targets == (0.00165,) and random.dataset == "cifar10" and random.ssd_alpha == (10.0, 10.0)
     book = BenchmarkConfig.for_profile("book", kind="subclass")
-    assert book.dataset == "mnist_sample" and len(book.seeds) == 3 and len(book.targets) >= 2
+    assert book.dataset == "cifar10_jpeg" and book.seeds == (0, 1, 2)
+    assert book.targets == ("airplane", "cat", "truck") and book.setups == (pipeline.BOOK_CIFAR10_SETUP,)
+    assert BenchmarkConfig.for_profile("book", kind="random").targets == (0.00165, 0.01)
+    # the book profile is what the book's stored runs hold
+    from assd_repro.experiments import stored_runs
+    assert stored_runs.find_run("cifar10-subclass-resnet18").config() == book
     # plain values and dicts give the same config and hash; any change gives another hash
     same = BenchmarkConfig(**book.to_dict())
     assert same == book and same.content_hash() == book.content_hash()
-    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(10, 25)) == book
-    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(10, 20)).content_hash() \
+    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(10,)) == book
+    assert BenchmarkConfig.for_profile("book", kind="subclass", ssd_alpha=(20,)).content_hash() \
         != book.content_hash()
 
 
@@ -288,10 +375,12 @@ def test_bad_random_targets_setups_and_datasets() -> None:
     with pytest.raises(ValueError, match="one config is one data set"):
         other = pipeline.ImageSetup(dataset="cifar10", model="vit")
         BenchmarkConfig(setups=(smoke.setups[0], other))
-    with pytest.raises(ValueError, match="no preset fullclass targets for dataset='cifar10_jpeg'"):
-        BenchmarkConfig.for_profile("book", dataset="cifar10_jpeg")
-    jpeg = BenchmarkConfig.for_profile("book", dataset="cifar10_jpeg", targets=("cat",))
-    assert {s.dataset for s in jpeg.setups} == {"cifar10_jpeg"}
+    with pytest.raises(ValueError, match="no preset fullclass targets for dataset='cifar10'"):
+        BenchmarkConfig.for_profile("book", dataset="cifar10")
+    pixels = BenchmarkConfig.for_profile("book", dataset="cifar10", targets=("cat",))
+    assert {s.dataset for s in pixels.setups} == {"cifar10"}
+    with pytest.raises(ValueError, match="no preset subclass targets for dataset='cifar10_jpeg'"):
+        BenchmarkConfig.for_profile("smoke", kind="subclass", dataset="cifar10_jpeg")
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         BenchmarkConfig.for_profile("huge")
 

@@ -15,6 +15,8 @@ from assd_repro.experiments.lambda_study import (
     TRIAL_COLUMNS,
     LambdaStudyConfig,
     LambdaStudyResult,
+    lambda_study_result,
+    lambda_study_rows,
     objective_value,
     run_lambda_study,
 )
@@ -67,6 +69,22 @@ def test_table_importances_and_files(smoke: LambdaStudyResult) -> None:
 
 
 @pytest.mark.slow
+def test_result_comes_back_from_its_rows(smoke: LambdaStudyResult) -> None:
+    rows = lambda_study_rows(smoke)
+    back = lambda_study_result(rows.assign(scenario=0, wall_s=1.0), smoke.config)
+    pd.testing.assert_frame_equal(back.trials, smoke.trials, check_dtype=False)
+    pd.testing.assert_frame_equal(back.importances, smoke.importances.reset_index(drop=True),
+                                  check_dtype=False)
+    assert back.baseline == pytest.approx(smoke.baseline)
+    assert back.assd == pytest.approx(smoke.assd) and back.best == pytest.approx(smoke.best)
+    assert back.param_importances == pytest.approx(smoke.param_importances, nan_ok=True)
+    pd.testing.assert_frame_equal(lambda_study_rows(back), rows)
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['part'\]"):
+        lambda_study_result(rows.drop(columns="part"), smoke.config)
+    with pytest.raises(ValueError, match="hold no assd rows"):
+        lambda_study_result(rows[rows["part"] != "assd"], smoke.config)
+
+
 def test_one_forget_importance_pass_per_study(smoke: LambdaStudyResult) -> None:
     """[]_Df does not depend on alpha or lambda: one pass serves every trial."""
     assert len(FORGET_PASSES) == 1 and smoke.config.n_trials > 1

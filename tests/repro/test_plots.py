@@ -75,6 +75,59 @@ def test_plot_plateau_refuses_a_task_without_ssd_rows() -> None:
         plot_plateau(rows, bounds)
 
 
+def _plateau_rows(tasks: list[tuple[str, str]]) -> pd.DataFrame:
+    """Tidy plateau rows of ``(task, kind)`` pairs: a baseline, SSD at two alphas, ASSD."""
+    rows = []
+    for task, kind in tasks:
+        rows += [[task, kind, "baseline", float("nan"), "Dr", 90.0]]
+        rows += [[task, kind, "ssd", alpha, metric, value] for alpha in (1.0, 10.0)
+                 for metric, value in (("Dr", 89.0), ("MIA", 5.0), ("Df", 1.0))]
+        rows += [[task, kind, "assd", 3.0, metric, 50.0] for metric in ("Dr", "MIA", "Df")]
+    return pd.DataFrame(rows, columns=PLATEAU_COLUMNS)
+
+
+def test_plot_plateau_lays_six_tasks_out_in_rows_with_their_titles() -> None:
+    import matplotlib.pyplot as plt
+
+    tasks = [(f"d/{kind}/{t}", kind) for kind in ("fullclass", "subclass")
+             for t in ("a", "b", "c")]
+    bounds = pd.DataFrame({"task": [t for t, _ in tasks], "alpha_low": 1.0,
+                           "alpha_high": 10.0})
+    fig = plot_plateau(_plateau_rows(tasks), bounds, ncols=3,
+                       titles={"d/subclass/c": "c, sub-class"})
+    try:
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert len(panels) == 6
+        rows = sorted({round(ax.get_position().y0, 3) for ax in panels})
+        assert len(rows) == 2  # two rows of three
+        assert panels[5].get_title() == "c, sub-class\nASSD α = 3"
+        assert panels[0].get_title().startswith("d: a, full-class")
+        assert [bool(ax.get_xlabel()) for ax in panels] == [False] * 3 + [True] * 3
+        assert [bool(ax.get_ylabel()) for ax in panels] == [True, False, False] * 2
+        assert fig.get_size_inches()[1] == pytest.approx(3.4 + 2.9)
+    finally:
+        plt.close(fig)
+    five = plot_plateau(_plateau_rows(tasks[:5]), bounds, ncols=3)  # last row: 2 of 3
+    try:
+        assert sum(ax.get_visible() for ax in five.axes[:6]) == 5
+    finally:
+        plt.close(five)
+    one_row = plot_plateau(_plateau_rows(tasks[:2]), bounds)  # default: one row
+    try:
+        assert one_row.get_size_inches()[1] == pytest.approx(3.4)
+        assert all(ax.get_xlabel() for ax in one_row.axes[:2])
+    finally:
+        plt.close(one_row)
+
+
+@pytest.mark.parametrize("ncols", [0, -1, 2.5, True])
+def test_plot_plateau_refuses_a_bad_ncols(ncols: object) -> None:
+    tasks = [("d/fullclass/a", "fullclass")]
+    bounds = pd.DataFrame({"task": ["d/fullclass/a"], "alpha_low": 1.0, "alpha_high": 10.0})
+    with pytest.raises(ValueError, match=r"ncols=.* must be a whole number >= 1"):
+        plot_plateau(_plateau_rows(tasks), bounds, ncols=ncols)  # type: ignore[arg-type]
+
+
 def test_plateau_table_of_no_task_is_an_empty_table() -> None:
     bounds = pd.DataFrame(columns=["task", "kind", "alpha_low", "alpha_high", "assd_alpha",
                                    "assd_in_bounds", "assd_meets_criteria"])

@@ -157,6 +157,13 @@ def test_every_manifest_entry_is_a_stored_run_of_the_book() -> None:
 @pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_stored_run_matches_the_current_code(name: str) -> None:
     """Every committed run: config hash, scenario count, cheapest scenario recomputed exactly."""
+    if ENTRIES[name]["dataset"].get("file") == "cifar10-jpeg.tar.gz":
+        from assd_repro.data import DatasetNotFoundError
+        from assd_repro.data.folders import find_cifar10_jpeg
+        try:
+            find_cifar10_jpeg()
+        except DatasetNotFoundError as error:  # a user's clone without the image archive
+            pytest.skip(f"{name} is checked on the CIFAR-10 JPEG archive: {error}")
     report = stored_runs.verify_run(name, STORED)
     assert report["n_scenarios"] == ENTRIES[name]["n_scenarios"]
 
