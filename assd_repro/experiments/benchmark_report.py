@@ -267,9 +267,11 @@ def random_share_report(rows: pd.DataFrame, target: str) -> dict[str, object]:
         ``baseline_dr``, ``{baseline,retrain,assd}_df_mean``,
         ``{baseline,retrain,assd}_mia_mean``, ``{assd,ssd}_mia_gap`` (mean |MIA - the
         retrained model's|), ``{assd,ssd}_dr_mean``, ``dr_diff_min``/``max`` (ASSD - SSD per
-        seed), ``gap_diff_min``/``max`` (ASSD's MIA gap - SSD's per seed); and words:
-        ``dr_word``, ``gap_word`` and ``claim`` (``supported``, ``contradicted`` or
-        ``undecided``).
+        seed), ``gap_diff_min``/``max`` (ASSD's MIA gap - SSD's per seed), ``resolution``
+        (points a move may take and still count as small: 5, or one forgotten image's share
+        of Df and MIA where that is coarser); and words: ``dr_word``, ``gap_word``, ``claim``
+        (``supported``, ``contradicted`` or ``undecided``) and ``hardly`` (the paper's
+        "values hardly change" for ASSD and SSD: ``supported`` or ``not supported``).
 
     Raises:
         ValueError: ``rows`` lacks a needed column, or has no row of ``target`` (names the
@@ -293,6 +295,10 @@ def random_share_report(rows: pd.DataFrame, target: str) -> dict[str, object]:
              else "contradicted" if (dr_diff < -TIE).all() and (gap_diff > TIE).all()
              else "undecided")
     percentile = float(means["assd", "percentile"].mean())
+    changes = {m: _largest_change(means, m) for m in ("assd", "ssd", "retrain")}
+    # a move is small within 5 points, or within one forgotten image's share of Df and MIA
+    # where that is coarser (8 images: 12.5 points)
+    resolution = max(5.0, 100.0 / float(data["n_forget"].mean()))
     return {
         "n_forget": float(data["n_forget"].mean()),
         # ASSD's percentile p = 100 - ln(1 + 100 |Df| / |D|) gives back the share in %
@@ -301,7 +307,7 @@ def random_share_report(rows: pd.DataFrame, target: str) -> dict[str, object]:
         "assd_sel_pct": 100 * float(means["assd", "fraction_selected"].mean()),
         "ssd_sel_pct_max": 100 * float(means["ssd", "fraction_selected"].max()),
         "ssd_alpha": float(means["ssd", "alpha"].max()),
-        **{f"{m}_change_max": _largest_change(means, m) for m in ("assd", "ssd", "retrain")},
+        **{f"{m}_change_max": changes[m] for m in ("assd", "ssd", "retrain")},
         "baseline_dr": float(means["baseline", "Dr"].mean()),
         **{f"{m}_{k.lower()}_mean": float(means[m, k].mean())
            for m in ("baseline", "retrain", "assd") for k in ("Df", "MIA")},
@@ -314,4 +320,7 @@ def random_share_report(rows: pd.DataFrame, target: str) -> dict[str, object]:
         "gap_word": _sign(-gap_diff, "closer to it in every seed",
                           "further from it in every seed", "not consistently closer or further"),
         "claim": claim,
+        "resolution": resolution,
+        "hardly": "supported" if max(changes["assd"], changes["ssd"]) <= resolution
+        else "not supported",
     }

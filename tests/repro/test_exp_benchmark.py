@@ -287,6 +287,8 @@ def test_random_share_report_reads_assd_against_ssd_seed_by_seed() -> None:
     # (25 points); the retrained model's 90 -> 40
     assert report["assd_change_max"] == pytest.approx(25.0)
     assert report["retrain_change_max"] == pytest.approx(50.0)
+    # 50 images: one image is 2 points, so a move is small within 5; ASSD's 25 is not
+    assert report["resolution"] == 5.0 and report["hardly"] == "not supported"
     # one seed within the tie: undecided; both ways against ASSD in every seed: contradicted
     mixed = random_share_report(_random_rows([60.0, 61.0, 60.2], [59.0, 60.0, 60.0],
                                              [70.0, 60.0, 65.0], [80.0, 75.0, 70.0]), "0.01")
