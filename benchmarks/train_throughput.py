@@ -119,10 +119,10 @@ def accuracy(quick: bool) -> list[dict[str, Any]]:
     channels_last+bfloat16; same initial weights and batches) on the real images
     (``$ASSD_DATA``) and report train and test accuracy."""
     from assd_repro.experiments.image_pipeline import load_data, model_spec
-    from assd_repro.experiments.stored_runs import CIFAR10_RESNET18
+    from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_SETUP
     from assd_repro.training import ssd_image_recipe, train
 
-    setup = CIFAR10_RESNET18
+    setup = BOOK_CIFAR10_SETUP
     if quick:
         setup = dataclasses.replace(setup, max_per_class=20, epochs=1, milestones=())
     data = load_data(setup)

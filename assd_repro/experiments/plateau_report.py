@@ -28,6 +28,7 @@ from assd_repro.paper import paper_table
 from assd_repro.plots.lambda_plateau import PAPER_PLATEAUS, plateau_display, plateau_table
 
 __all__ = [
+    "BOOK_TOLERANCES",
     "KIND_LABELS",
     "PAPER_COLUMN",
     "PAPER_FORGET_SHARE_PCT",
@@ -53,6 +54,11 @@ PAPER_COLUMN = "paper (rocket, its own task)"
 #: The paper's forget set as a share of the training data, in percent: the 500 rocket images
 #: of CIFAR's 50,000.
 PAPER_FORGET_SHARE_PCT: float = 100 * 500 / 50_000
+
+#: The plateau criteria the book reads its verdicts at, in percentage points: Dr at most 3
+#: below the baseline's, MIA at most 10 above the grid's lowest (``tolerance``,
+#: ``mia_tolerance`` of :func:`~assd_repro.experiments.alpha_plateau.plateau_bounds`).
+BOOK_TOLERANCES: tuple[float, float] = (3.0, 10.0)
 
 #: Df (%) above which a class counts as still recognised (:func:`mia_df_verdict`'s mark).
 RECOGNISED_DF = 25.0

@@ -34,6 +34,7 @@ from assd_repro.experiments.error_headlines import (
 from assd_repro.experiments.alpha_plateau import plateau_bounds
 from assd_repro.experiments.benchmark_report import collapses, random_share_report, summarize
 from assd_repro.experiments.method_choice import recommend
+from assd_repro.experiments.plateau_report import BOOK_TOLERANCES
 from assd_repro.experiments.method_comparison import method_gains
 from assd_repro.experiments.stored_runs import find_run, load_run, read_manifest
 from assd_repro.paper import PaperTable, paper_table
@@ -113,11 +114,6 @@ def paper_image_headline(table: PaperTable, model: str = "resnet18") -> str:
             f" (mean of {n} row{'s' if n > 1 else ''})")
 
 
-#: The alpha plateau's criteria in the README row, in points: Dr within 3 of the baseline's,
-#: MIA within 10 of the grid's lowest (as the plateau chapter's main table).
-PLATEAU_TOLERANCES = (3.0, 10.0)
-
-
 def _class_task_cell(table: PaperTable) -> Callable[[pd.DataFrame], tuple[str, str, str]]:
     """Df and Dr of ASSD beside SSD and retraining (means over the classes and seeds), and
     claim C1 (ASSD avoids SSD's collapses) by :func:`collapses`."""
@@ -160,8 +156,8 @@ def _random_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
 
 def _plateau_cell(rows: pd.DataFrame) -> tuple[str, str, str]:
     """Tasks with a plateau, whether it moves between tasks, and ASSD on it (claim C3)."""
-    bounds = plateau_bounds(rows, tolerance=PLATEAU_TOLERANCES[0],
-                            mia_tolerance=PLATEAU_TOLERANCES[1])
+    bounds = plateau_bounds(rows, tolerance=BOOK_TOLERANCES[0],
+                            mia_tolerance=BOOK_TOLERANCES[1])
     found = bounds["n_points"] >= 1
     on = bounds["assd_in_bounds"] | bounds["assd_meets_criteria"]
     spans = {(r.alpha_low, r.alpha_high) for r in bounds[found].itertuples()}

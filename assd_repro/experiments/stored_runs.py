@@ -56,7 +56,6 @@ from assd_repro.experiments.error_unlearning import (
     error_unlearning_scenario,
     run_error_unlearning,
 )
-from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_SETUP, BOOK_CIFAR10_TARGETS
 from assd_repro.experiments.image_runs import image_run_record, verify_image_run
 from assd_repro.experiments.lambda_study import (
     LambdaStudyConfig,
@@ -290,11 +289,6 @@ METHOD_SCENARIOS_SYNTHETIC = 20
 _SAMPLE = "DataCo sample (real rows: 6,000 of 180,519)"
 _SYNTHETIC_NAME = f"synthetic DataCo-like table ({FULL_SIZE_ROWS:,} rows, the full file's size)"
 
-#: The CIFAR-10 image runs' scale: the ``book`` profile's setup (book: Method, "CIFAR-10 at CPU
-#: scale"; :data:`~assd_repro.experiments.image_pipeline.BOOK_CIFAR10_SETUP`).
-CIFAR10_RESNET18 = BOOK_CIFAR10_SETUP
-#: the classes forgotten (full-class) and, each within its look-alike group, sub-class
-CIFAR10_TARGETS = BOOK_CIFAR10_TARGETS
 _CIFAR10 = "CIFAR-10 JPEGs (real images: 500 per class and split of 60,000)"
 
 

@@ -19,6 +19,7 @@ from assd_repro.experiments import (
 )
 from assd_repro.experiments.alpha_plateau import AlphaPlateauConfig
 from assd_repro.experiments.benchmark import BenchmarkConfig
+from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_SETUP
 from assd_repro.experiments.lambda_study import LambdaStudyConfig
 
 
@@ -180,7 +181,7 @@ def test_the_cifar10_runs_memorise_and_use_the_stated_scale() -> None:
                  "cifar10-random-resnet18"):
         config = stored_runs.find_run(name).config()
         (setup,) = config.setups
-        assert setup == stored_runs.CIFAR10_RESNET18 and config.seeds == (0, 1, 2)
+        assert setup == BOOK_CIFAR10_SETUP and config.seeds == (0, 1, 2)
         assert setup.dataset == "cifar10_jpeg" and setup.max_per_class == 500
     random = stored_runs.find_run("cifar10-random-resnet18").config()
     assert random.targets == (0.00165, 0.01)  # the paper's share and 1 %
