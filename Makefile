@@ -17,6 +17,9 @@ export ASSD_DATA := $(abspath $(CURDIR)/../shared/data)
 endif
 endif
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): the tests and the notebooks run on this many cores. Tests in
+# one xdist_group (the stored image runs' checks, which share what they compute) stay on one.
+TEST_WORKERS ?= 2
 # The published book's repository (https://host/owner/repo): when set, make book builds with
 # _config.yml plus this URL and the repository and issue buttons (book/_ext/published_config.py).
 # Empty: no repository button.
@@ -54,8 +57,9 @@ install-book: $(VENV)/.installed-book-$(KEY)
 
 test: install-test
 	$(VENV)/bin/mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
-	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider \
+		-n $(TEST_WORKERS) --dist loadfile notebooks/
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
 		--path-output _build/smoke .
 	$(MAKE) --no-print-directory browser

@@ -9,11 +9,13 @@ that chain; each experiment config embeds one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import torch
@@ -54,6 +56,7 @@ from assd_repro.training import (
 __all__ = [
     "BOOK_CIFAR10_SETUP",
     "BOOK_CIFAR10_TARGETS",
+    "BOOK_CIFAR10_VIT_SETUP",
     "BOOK_IMAGE_SETUP",
     "PAPER_CIFAR20_SETUP",
     "PAPER_CIFAR100_SETUP",
@@ -74,6 +77,8 @@ __all__ = [
     "paper_resnet18_setup",
     "retain_importances",
     "retrained_model",
+    "shared_evaluations",
+    "weights_sha256",
 ]
 
 TaskKind = Literal["fullclass", "subclass", "random"]
@@ -102,6 +107,8 @@ class ImageSetup:
         optimizer: ``"sgd"`` (the SSD recipe: momentum 0.9) or ``"adamw"`` (no momentum; for
             a ViT trained from scratch, which SGD trains slowly).
         weight_decay: the optimiser's weight decay (SSD recipe: 5e-4).
+        patch_size: the ViT's patch side in pixels (None: its preset's, 4 for
+            ``"tiny_cifar"``, 16 for ``"b16"``).
         autocast: ``"bfloat16"``: train under bfloat16 autocast (weights, importances,
             unlearning and evaluation stay float32); None: float32 throughout.
         channels_last: train in the ``channels_last`` memory format (convolutions only).
@@ -111,7 +118,8 @@ class ImageSetup:
     Raises:
         ValueError: ``model`` is not ``"resnet18"`` or ``"vit"``; ``width``, ``epochs`` or
             ``batch_size`` < 1; ``max_per_class`` neither None nor >= 1; ``autocast``
-            neither None nor ``"bfloat16"``; ``optimizer`` not ``"sgd"`` or ``"adamw"``. The other fields are checked where they are
+            neither None nor ``"bfloat16"``; ``optimizer`` not ``"sgd"`` or ``"adamw"``;
+            ``patch_size`` given for a ResNet or < 1. The other fields are checked where they are
             used: ``dataset`` by :func:`~assd_repro.data.load_image_dataset`, ``lr`` and
             ``milestones`` by :class:`~assd_repro.training.TrainRecipe`, ``vit_preset`` by
             :class:`~assd_repro.models.ModelSpec`.
@@ -135,6 +143,7 @@ class ImageSetup:
     # added after image runs were stored: out of the hashes while at their defaults
     optimizer: str = dataclasses.field(default="sgd", metadata=OMIT_DEFAULT)
     weight_decay: float = dataclasses.field(default=5e-4, metadata=OMIT_DEFAULT)
+    patch_size: int | None = dataclasses.field(default=None, metadata=OMIT_DEFAULT)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(self.milestones))
@@ -150,6 +159,9 @@ class ImageSetup:
                 raise ValueError(f"{name}={getattr(self, name)} must be a positive integer")
         if self.max_per_class is not None and self.max_per_class < 1:
             raise ValueError(f"max_per_class={self.max_per_class} must be positive or None")
+        if self.patch_size is not None and (self.model != "vit" or self.patch_size < 1):
+            raise ValueError(f"patch_size={self.patch_size} needs model='vit' and a positive "
+                             "integer (None: the ViT preset's patch size)")
 
     def data_settings(self) -> dict[str, Any]:
         """The settings that determine the loaded data."""
@@ -193,6 +205,14 @@ BOOK_IMAGE_SETUP = ImageSetup(dataset="mnist_sample", width=8, epochs=4, milesto
 BOOK_CIFAR10_SETUP = ImageSetup(dataset="cifar10_jpeg", max_per_class=500, model="resnet18",
                                 width=16, epochs=15, milestones=(8, 12), lr=0.1,
                                 channels_last=True)
+#: The ``book`` profile's ViT (book: Method, "CIFAR-10 at CPU scale"): the same images; the
+#: small CIFAR ViT (width 96, depth 6, 3 heads) with 8-pixel patches (16 tokens: about four
+#: times cheaper per image than 4-pixel patches, and it learns about as fast per epoch);
+#: AdamW (learning rate 1e-3, weight decay 0.05, one warm-up epoch) for 60 epochs with
+#: decays by 0.2 after epochs 45 and 55, until it memorises its training images.
+BOOK_CIFAR10_VIT_SETUP = ImageSetup(dataset="cifar10_jpeg", max_per_class=500, model="vit",
+                                    patch_size=8, epochs=60, milestones=(45, 55), lr=1e-3,
+                                    optimizer="adamw", weight_decay=0.05)
 #: The ``book`` profile's forgotten classes: full-class, and each within its look-alike group
 #: (:data:`assd_repro.data.CIFAR10_GROUPS`) for sub-class forgetting.
 BOOK_CIFAR10_TARGETS: tuple[str, ...] = ("airplane", "cat", "truck")
@@ -249,6 +269,8 @@ def model_spec(setup: ImageSetup, n_classes: int, in_channels: int) -> ModelSpec
         options["image_size"] = side
     if setup.pretrained_path is not None:
         options["pretrained_path"] = setup.pretrained_path
+    if setup.patch_size is not None:
+        options["patch_size"] = setup.patch_size
     return ModelSpec.vit(n_classes, preset=setup.vit_preset, **options)
 
 
@@ -345,6 +367,46 @@ def forget_loader(setup: ImageSetup, task: ForgetTask) -> DataLoader:
     return DataLoader(task.forget_train, batch_size=setup.batch_size)
 
 
+def weights_sha256(model: nn.Module) -> str:
+    """SHA-256 over the names, shapes, dtypes and bytes of ``model``'s state dict, in order."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        t = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}:{tuple(tensor.shape)}:{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+#: While :func:`shared_evaluations` is active: its dict of metrics per evaluated
+#: (weights, task, batch size); None otherwise.
+_EVALUATED: dict[tuple[str, ...], dict[str, float]] | None = None
+
+
+@contextlib.contextmanager
+def shared_evaluations(memo: dict[tuple[str, ...], dict[str, float]]) -> Iterator[None]:
+    """Within the block, :func:`evaluate` keeps its metrics in ``memo`` and returns a copy
+    when the same weights (:func:`weights_sha256`) are evaluated on the same task again,
+    instead of forwarding every sample anew. The stored image runs' checks use it: several
+    runs evaluate the same baseline, and the same ASSD model, on the same task."""
+    global _EVALUATED
+    before, _EVALUATED = _EVALUATED, memo
+    try:
+        yield
+    finally:
+        _EVALUATED = before
+
+
+def _task_key(task: ForgetTask) -> str:
+    """A digest of what :func:`evaluate` reads of ``task``: its name, sizes and which samples
+    are forgotten."""
+    digest = hashlib.sha256(f"{task.name}:{len(task.retain_train)}:{len(task.forget_train)}:"
+                            f"{len(task.test)}".encode())
+    digest.update(task.forget_indices.numpy().tobytes())
+    if task.test_forget_mask is not None:
+        digest.update(task.test_forget_mask.numpy().tobytes())
+    return digest.hexdigest()
+
+
 def evaluate(model: nn.Module, task: ForgetTask, *, batch_size: int = 256) -> dict[str, float]:
     """SSD protocol metrics in percent: ``Dr`` and ``Df`` accuracy and the entropy ``MIA``.
 
@@ -362,6 +424,15 @@ def evaluate(model: nn.Module, task: ForgetTask, *, batch_size: int = 256) -> di
             the task is empty, or its labels do not fit the model's outputs; ``batch_size`` < 1
             (torch's ``DataLoader``).
     """
+    if _EVALUATED is not None:
+        key = (weights_sha256(model), _task_key(task), str(batch_size))
+        if key not in _EVALUATED:
+            _EVALUATED[key] = _evaluate(model, task, batch_size)
+        return dict(_EVALUATED[key])
+    return _evaluate(model, task, batch_size)
+
+
+def _evaluate(model: nn.Module, task: ForgetTask, batch_size: int) -> dict[str, float]:
     def load(ds: Dataset) -> DataLoader:
         return DataLoader(ds, batch_size=batch_size)
 

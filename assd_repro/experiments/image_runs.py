@@ -18,12 +18,18 @@ settings; a few MB at the CPU widths), and records in its manifest entry:
 3. one epoch of the first baseline's training, retrained now, gives the recorded weights, so
    that a change to the model, the data or the training code is caught too.
 
+Checks in one process share what they compute from the same kept weights: the retain
+importances, a model's metrics on a task, the retrained epoch. Computed once by the current
+code, each is as strict a check for the second run as for the first, at a fraction of the
+time (the full-class, plateau and lambda-study runs all start from one baseline).
+
 Bit for bit on the CPU type that computed the run; on another CPU type, float kernels differ
 in their last bits (book: Reproducing), so steps 2 and 3 compare accuracies within a tolerance.
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import hashlib
@@ -54,6 +60,8 @@ from assd_repro.experiments.image_pipeline import (
     metric_rows,
     model_spec,
     prepare_dampening_task,
+    shared_evaluations,
+    weights_sha256,
 )
 from assd_repro.experiments.lambda_study import LambdaStudyConfig, objective_value
 from assd_repro.models import build_model
@@ -81,6 +89,22 @@ _SCORED_METRICS = ("Dr", "Df", "MIA")
 #: :func:`one_epoch_record` per baseline settings hash, computed once per process by
 #: :func:`verify_image_run` (training is deterministic for given code, data and CPU)
 _ONE_EPOCH: dict[str, dict[str, Any]] = {}
+#: The metrics :func:`verify_image_run` computed, per (weights, task, batch size): runs on one
+#: baseline evaluate the same baseline, and the same ASSD model, on the same task
+#: (:func:`~assd_repro.experiments.image_pipeline.shared_evaluations`).
+_EVALUATED: dict[tuple[str, ...], dict[str, float]] = {}
+#: The artefact cache every :func:`verify_image_run` of a process shares (a temporary folder,
+#: removed at exit): the kept baselines are copied into it, and the retain importances that
+#: the first check of a baseline computes are loaded by the next.
+_CHECK_ROOT: list[Path] = []
+
+
+def _check_root() -> Path:
+    if not _CHECK_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="assd-verify-"))
+        atexit.register(shutil.rmtree, root, True)
+        _CHECK_ROOT.append(root)
+    return _CHECK_ROOT[0]
 
 
 def _first_tasks(config: ExperimentConfig) -> list[tuple[ImageSetup, ForgetTask]]:
@@ -120,16 +144,6 @@ def baseline_files(config: ExperimentConfig, results_dir: str | Path = "results"
             pairs.append((root / "cache" / "models" / f"{name}{suffix}",
                           root / WEIGHTS / f"{name}{suffix}"))
     return pairs
-
-
-def weights_sha256(model: torch.nn.Module) -> str:
-    """SHA-256 over the names, shapes, dtypes and bytes of ``model``'s state dict, in order."""
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        t = tensor.detach().cpu().contiguous().reshape(-1)
-        digest.update(f"{name}:{tuple(tensor.shape)}:{t.dtype}".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return digest.hexdigest()
 
 
 def one_epoch_record(setup: ImageSetup, task: ForgetTask) -> dict[str, Any]:
@@ -312,17 +326,18 @@ def verify_image_run(name: str, config: ExperimentConfig, entry: Mapping[str, An
     seed = config.seeds[0]
     recompute = (_benchmark_rows if isinstance(config, BenchmarkConfig) else
                  _plateau_rows if isinstance(config, AlphaPlateauConfig) else _study_rows)
-    with tempfile.TemporaryDirectory(prefix="assd-verify-") as tmp:
-        models = Path(tmp) / "cache" / "models"
-        models.mkdir(parents=True)
-        for _, kept in pairs:
-            shutil.copyfile(kept, models / kept.name)
-        before = sorted(p.name for p in models.iterdir())
-        begin = time.perf_counter()
-        old, new, checked = recompute(config, rows, seed, tmp)  # type: ignore[arg-type]
-        recompute_s = time.perf_counter() - begin
-        assert sorted(p.name for p in models.iterdir()) == before, (
-            f"{name}: the check trained a baseline instead of loading the kept one; {fix}")
+    tmp = _check_root()
+    models = tmp / "cache" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for _, kept in pairs:
+        shutil.copyfile(kept, models / kept.name)
+    before = sorted(p.name for p in models.iterdir())
+    begin = time.perf_counter()
+    with shared_evaluations(_EVALUATED):
+        old, new, checked = recompute(config, rows, seed, str(tmp))  # type: ignore[arg-type]
+    recompute_s = time.perf_counter() - begin
+    assert sorted(p.name for p in models.iterdir()) == before, (
+        f"{name}: the check trained a baseline instead of loading the kept one; {fix}")
     try:
         assert len(old) == len(new) > 0, f"{len(new)} rows recomputed, {len(old)} stored"
         _compare(old, new, exact, tolerance)

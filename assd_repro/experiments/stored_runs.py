@@ -56,6 +56,7 @@ from assd_repro.experiments.error_unlearning import (
     error_unlearning_scenario,
     run_error_unlearning,
 )
+from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_VIT_SETUP
 from assd_repro.experiments.image_runs import image_run_record, verify_image_run
 from assd_repro.experiments.lambda_study import (
     LambdaStudyConfig,
@@ -358,6 +359,8 @@ STORED_RUNS: tuple[StoredRun, ...] = (
                 n_scenarios=METHOD_SCENARIOS_SYNTHETIC, **_SYNTHETIC_METHODS),
     _image_run("cifar10-fullclass-resnet18", "Table 1 analogue: full-class forgetting, "
                "ResNet18", "fullclass"),
+    _image_run("cifar10-fullclass-vit", "Table 1 analogue: full-class forgetting, ViT",
+               "fullclass", setups=(BOOK_CIFAR10_VIT_SETUP,), seeds=(0, 1)),
     _image_run("cifar10-subclass-resnet18", "Table 2 analogue: sub-class forgetting within "
                "look-alike groups, ResNet18", "subclass"),
     _image_run("cifar10-random-resnet18", "Table 3: random forgetting of 0.165 % and 1 %, "

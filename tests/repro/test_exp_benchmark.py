@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from assd_core import adaptive_percentile, forget_importances, select_alpha
 from assd_repro.experiments import ArtifactCache
@@ -29,6 +30,7 @@ from assd_repro.experiments.benchmark_report import (
     random_share_report,
     summarize,
 )
+from assd_repro.models import build_model
 from assd_repro.paper import paper_table
 from assd_repro.plots.benchmark import comparison_table, plot_methods
 
@@ -404,3 +406,19 @@ def test_image_setup_options_added_later_keep_earlier_hashes_at_their_defaults()
         pipeline.ImageSetup(optimizer="adam")
     with pytest.raises(ValueError, match="autocast='float16' is unknown"):
         pipeline.ImageSetup(autocast="float16")
+
+
+def test_a_vit_setup_may_set_its_patch_size() -> None:
+    smoke = BenchmarkConfig.for_profile("smoke")
+    vit = next(s for s in smoke.setups if s.model == "vit")
+    assert "patch_size" not in smoke.to_dict()["setups"][1]  # default: hash as before
+    side = vit.image_size  # the smoke ViT's 16-pixel images: 4 patches of 8
+    spec = pipeline.model_spec(dataclasses.replace(vit, patch_size=8), 10, 1)
+    model = build_model(spec)
+    assert model.patch_embed.proj.kernel_size == (8, 8)
+    assert model(torch.zeros(2, 1, side, side)).shape == (2, 10)
+    assert pipeline.model_spec(vit, 10, 1).kwargs.get("patch_size") is None
+    with pytest.raises(ValueError, match="patch_size=8 needs model='vit'"):
+        pipeline.ImageSetup(patch_size=8)
+    with pytest.raises(ValueError, match="patch_size=0 needs model='vit' and a positive"):
+        pipeline.ImageSetup(model="vit", patch_size=0)

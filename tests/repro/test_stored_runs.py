@@ -154,10 +154,18 @@ def test_every_manifest_entry_is_a_stored_run_of_the_book() -> None:
     assert set(ENTRIES) <= {run.name for run in stored_runs.STORED_RUNS}
 
 
-@pytest.mark.parametrize("name", sorted(ENTRIES))
+def _image_run(name: str) -> bool:
+    return ENTRIES[name]["dataset"].get("file") == "cifar10-jpeg.tar.gz"
+
+
+# The image runs' checks share what they compute from one kept baseline (image_runs), so they
+# run in one test process (pytest-xdist's --dist loadgroup).
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xdist_group("cifar10-images")) if _image_run(n) else n
+    for n in sorted(ENTRIES)])
 def test_stored_run_matches_the_current_code(name: str) -> None:
     """Every committed run: config hash, scenario count, cheapest scenario recomputed exactly."""
-    if ENTRIES[name]["dataset"].get("file") == "cifar10-jpeg.tar.gz":
+    if _image_run(name):
         from assd_repro.data import DatasetNotFoundError
         from assd_repro.data.folders import find_cifar10_jpeg
         try:
@@ -183,6 +191,7 @@ BOOK_HASHES = {
     "methods-tuning-synthetic": "4e24cc26766d",
     "methods-synthetic": "edefaa4bf50a",
     "cifar10-fullclass-resnet18": "d16fc15dceda",
+    "cifar10-fullclass-vit": "01119788a083",
     "cifar10-subclass-resnet18": "9a59dfd0f6e5",
     "cifar10-random-resnet18": "565bb80414bf",
     "cifar10-plateau-resnet18": "f3cee6deb375",
