@@ -59,7 +59,7 @@ test: install-test
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(PY) -m pytest --nbval-lax -p no:cacheprovider \
-		-n $(TEST_WORKERS) --dist loadfile notebooks/
+		-n $(TEST_WORKERS) --dist loadscope notebooks/
 	ASSD_PROFILE=smoke ASSD_RESULTS=$(RESULTS) $(JB) build --all --warningiserror --keep-going \
 		--path-output _build/smoke .
 	$(MAKE) --no-print-directory browser

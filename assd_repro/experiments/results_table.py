@@ -38,6 +38,7 @@ from assd_repro.experiments.plateau_report import BOOK_TOLERANCES
 from assd_repro.experiments.method_comparison import method_gains
 from assd_repro.experiments.stored_runs import find_run, load_run, read_manifest
 from assd_repro.paper import PaperTable, paper_table
+from assd_repro.plots.benchmark import MODEL_LABELS
 
 __all__ = ["RESULT_ROWS", "ResultRow", "main", "paper_image_headline", "render_readme",
            "results_table"]
@@ -123,7 +124,8 @@ def _class_task_cell(table: PaperTable) -> Callable[[pd.DataFrame], tuple[str, s
                  .groupby(["method", "metric"])["mean"].mean())
         targets = list(dict.fromkeys(rows["target"].astype(str)))
         seeds = rows["scenario"].nunique()
-        ours = (f"ResNet18, CIFAR-10 {', '.join(targets)} ({seeds} seeds): Df ASSD "
+        models = ", ".join(MODEL_LABELS.get(m, m) for m in dict.fromkeys(rows["model"]))
+        ours = (f"{models}, CIFAR-10 {', '.join(targets)} ({seeds} seeds): Df ASSD "
                 f"{means['assd', 'Df']:.1f} %, retrain {means['retrain', 'Df']:.1f} %; Dr ASSD "
                 f"{means['assd', 'Dr']:.1f} %, SSD {means['ssd', 'Dr']:.1f} % (baseline "
                 f"{means['baseline', 'Dr']:.1f} %)")
@@ -135,7 +137,8 @@ def _class_task_cell(table: PaperTable) -> Callable[[pd.DataFrame], tuple[str, s
                 else "undecided")
         verdict = (f"C1 (ASSD avoids SSD's collapses): {word}; collapses of {n_cases} cases: "
                    f"SSD {n_ssd}, ASSD {n_assd}")
-        return ours, f"{paper_image_headline(table)}: other data (CIFAR-100/20, Pins)", verdict
+        paper = paper_image_headline(table, str(rows["model"].iloc[0]))
+        return ours, f"{paper}: other data (CIFAR-100/20, Pins)", verdict
     return cell
 
 
@@ -210,6 +213,8 @@ RESULT_ROWS: tuple[ResultRow, ...] = (
               ("cifar10-plateau-resnet18",), _plateau_cell),
     ResultRow("Table 1: full-class forgetting", "03_fullclass", "make results",
               ("cifar10-fullclass-resnet18",), _class_task_cell("fullclass")),
+    ResultRow("Table 1: full-class forgetting, ViT", "03_fullclass", "make results",
+              ("cifar10-fullclass-vit",), _class_task_cell("fullclass")),
     ResultRow("Table 2: sub-class forgetting", "04_subclass", "make results",
               ("cifar10-subclass-resnet18",), _class_task_cell("subclass")),
     ResultRow("Table 3: random forgetting", "05_random", "make results",

@@ -185,3 +185,35 @@ def test_the_cifar10_runs_memorise_and_use_the_stated_scale() -> None:
         assert setup.dataset == "cifar10_jpeg" and setup.max_per_class == 500
     random = stored_runs.find_run("cifar10-random-resnet18").config()
     assert random.targets == (0.00165, 0.01)  # the paper's share and 1 %
+
+
+@pytest.mark.xdist_group("cifar10-images")  # beside the stored runs' checks: one data load
+def test_the_stored_cifar10_baselines_memorise_their_training_images() -> None:
+    """Every kept CIFAR-10 baseline has train accuracy >= 95 % (book: Method, "CIFAR-10 at CPU
+    scale"): the membership-inference attack needs a model that memorised its training set."""
+    from torch.utils.data import DataLoader
+
+    from assd_core import accuracy
+    from assd_repro.data import DatasetNotFoundError
+    from assd_repro.data.folders import find_cifar10_jpeg
+    from assd_repro.training import load_checkpoint
+
+    try:
+        find_cifar10_jpeg()
+    except DatasetNotFoundError as error:  # a user's clone without the image archive
+        pytest.skip(f"the baselines are checked on the CIFAR-10 JPEG archive: {error}")
+    results = Path(__file__).resolve().parents[2] / "results"
+    entries = stored_runs.read_manifest(results)["runs"]
+    checked: dict[str, float] = {}
+    for name, entry in sorted(entries.items()):
+        if entry["dataset"].get("file") != "cifar10-jpeg.tar.gz":
+            continue
+        config = stored_runs.find_run(name).config(results)
+        for (_, kept), (_, task) in zip(image_runs.baseline_files(config, results)[1::2],
+                                         image_runs._first_tasks(config), strict=True):
+            if kept.stem not in checked:
+                model, _ = load_checkpoint(kept.with_suffix(""))
+                checked[kept.stem] = accuracy(model, DataLoader(task.full_train,
+                                                                batch_size=500))
+    assert len(checked) >= 2, checked  # ResNet18 on the classes and on the groups, ...
+    assert min(checked.values()) >= 95.0, checked
