@@ -32,7 +32,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import functools
-import hashlib
 import math
 import shutil
 import tempfile

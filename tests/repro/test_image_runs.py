@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from assd_repro.experiments import (
     alpha_plateau,
@@ -21,6 +22,7 @@ from assd_repro.experiments.alpha_plateau import AlphaPlateauConfig
 from assd_repro.experiments.benchmark import BenchmarkConfig
 from assd_repro.experiments.image_pipeline import BOOK_CIFAR10_SETUP
 from assd_repro.experiments.lambda_study import LambdaStudyConfig
+from assd_repro.models import build_model
 
 
 def smoke_image_run() -> stored_runs.StoredRun:
@@ -217,3 +219,29 @@ def test_the_stored_cifar10_baselines_memorise_their_training_images() -> None:
                                                                 batch_size=500))
     assert len(checked) >= 2, checked  # ResNet18 on the classes and on the groups, ...
     assert min(checked.values()) >= 95.0, checked
+
+
+def test_shared_evaluations_forward_each_model_once_per_task(monkeypatch) -> None:
+    setup = image_pipeline.SMOKE_IMAGE_SETUP
+    data = image_pipeline.load_data(setup)
+    task = image_pipeline.make_task(data, "fullclass", "3")
+    other = image_pipeline.make_task(data, "fullclass", "5")
+    spec = image_pipeline.model_spec(setup, task.n_classes, task.full_train[0][0].shape[0])
+    model = build_model(spec).eval()
+    calls = []
+    real = image_pipeline._evaluate
+    monkeypatch.setattr(image_pipeline, "_evaluate",
+                        lambda *args: calls.append(args[1].name) or real(*args))
+    plain = image_pipeline.evaluate(model, task)
+    memo: dict = {}
+    with image_pipeline.shared_evaluations(memo):
+        first = image_pipeline.evaluate(model, task)
+        again = image_pipeline.evaluate(model, task)  # same weights, same task: no forward
+        image_pipeline.evaluate(model, other)  # another task: forwarded
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)
+        image_pipeline.evaluate(model, task)  # changed weights: forwarded
+    assert first == again == plain and again is not memo[next(iter(memo))]
+    assert calls == [task.name, task.name, other.name, task.name] and len(memo) == 3
+    image_pipeline.evaluate(model, task)  # outside the block: no memo
+    assert len(calls) == 5 and len(memo) == 3
