@@ -19,6 +19,8 @@ from torch import Tensor, nn
 #: Elements per step when forming ratios or dampening: a step's temporaries stay in the CPU
 #: cache.
 CHUNK = 1 << 16
+#: At most this many importance elements are joined into one array (:func:`joined`).
+FLAT_MAX = 1 << 22
 
 def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float) -> float:
     """Numpy's default ('linear') percentile from the two order statistics it needs.
@@ -61,9 +63,19 @@ def flat_view(t: Tensor) -> np.ndarray | Tensor:
     other tensors are returned flattened, as tensors."""
     if t.requires_grad:
         t = t.detach()
-    if t.device.type == "cpu" and t.dtype in NUMPY_DTYPES:
+    if t.is_cpu and t.dtype in NUMPY_DTYPES:
         return t.numpy().reshape(-1)
     return t.reshape(-1)
+
+
+def joined(tensors: Sequence[Tensor]) -> np.ndarray | None:
+    """The tensors flattened and concatenated in order, shape ``(n,)``, when all are CPU float32
+    or float64 tensors of one dtype, not requiring grad, ``n <= FLAT_MAX``; else None."""
+    dtype = tensors[0].dtype if tensors else None
+    if dtype not in NUMPY_DTYPES or sum(t.numel() for t in tensors) > FLAT_MAX or any(
+            not t.is_cpu or t.dtype != dtype or t.requires_grad for t in tensors):
+        return None
+    return np.concatenate([t.numpy() for t in tensors], axis=None)
 
 
 def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:
@@ -75,19 +87,12 @@ def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating
     return x[start:stop].to("cpu", torch.float64 if dtype == np.float64 else torch.float32).numpy()
 
 
-def chunk_steps(
-    sizes: Sequence[int], chunk: int = CHUNK, alone: int | None = None
-) -> Iterator[list[tuple[int, int, int]]]:
-    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements.
-
-    Tensors of at least ``alone`` elements (default ``chunk // 4``) get steps of their own (one
-    piece each, the tensor split when it is larger than ``chunk``); smaller ones share steps,
-    whole. Empty tensors are skipped.
-
-    Yields:
-        One list per step of ``(tensor index, start, stop)`` pieces (flat element ranges).
-    """
-    alone = chunk // 4 if alone is None else alone
+def chunk_steps(sizes: Sequence[int], chunk: int = CHUNK) -> Iterator[list[tuple[int, int, int]]]:
+    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements: one
+    list per step of ``(tensor index, start, stop)`` pieces (flat element ranges). Tensors of at
+    least ``chunk // 4`` elements get steps of their own (split when larger than ``chunk``);
+    smaller ones share steps, whole. Empty tensors are skipped."""
+    alone = chunk // 4
     shared: list[tuple[int, int, int]] = []
     room = chunk
     for index, size in enumerate(sizes):
@@ -121,7 +126,8 @@ def module_flags(model: nn.Module) -> list[tuple[nn.Module, bool]]:
 def restore_module_flags(flags: Sequence[tuple[nn.Module, bool]]) -> None:
     """Set each module's ``training`` flag back to what :func:`module_flags` recorded."""
     for module, training in flags:
-        module.training = training
+        if module.training != training:  # nn.Module.__setattr__ is slow: only those that differ
+            module.training = training
 
 
 def check_labels(y: Any, logits: Tensor) -> None:
@@ -149,7 +155,7 @@ def check_labels(y: Any, logits: Tensor) -> None:
         )
     n_outputs = logits.shape[1]
     if y.numel():
-        low, high = int(y.min()), int(y.max())
+        low, high = (int(v) for v in torch.aminmax(y))
         if low < 0 or high >= n_outputs:
             bad = low if low < 0 else high
             raise ValueError(

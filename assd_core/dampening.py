@@ -10,12 +10,12 @@ authors' code. The paper's Algorithm 1 (line 7) writes ``min(ratio * theta, thet
 negative theta would keep the *larger* magnitude; eq. 3 is misprinted (``[]_Df / []_Df``).
 Where ``[]_D,i = 0 < []_Df,i`` the factor is 0: the parameter is zeroed, never NaN.
 
-Speed: CPU float tensors are processed through numpy views in cache-sized steps of 64K
-elements (small tensors share a step): on one thread numpy's elementwise work on arrays this
-small is several times faster than torch's, and only the selected elements are gathered and
-written. Each value comes from the same IEEE operations, in the same dtypes, as the plain
-per-tensor torch expressions, so results are bit-identical to them. Other tensors (GPU,
-float16, mixed importance dtypes, non-contiguous parameters) take the plain torch path.
+Speed: models of up to 4M elements whose parameters are contiguous CPU float32 or float64
+tensors of one dtype, with importances of one such dtype, go through numpy (on one thread
+several times faster than torch): the importances joined into one array each, a few calls
+over them, only the selected elements written. Each value comes from the same IEEE operations,
+in the same dtypes, as the plain per-tensor torch expressions, so results are bit-identical to
+them. Other models (GPU, float16, mixed dtypes, non-contiguous, larger) take that torch path.
 
 Dtypes: importances need not have their parameter's dtype (a float16 model's are float32).
 Ratios and the selection are formed in the importances' dtype, at least float32; a float16 or
@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from assd_core._kernels import CHUNK, NUMPY_DTYPES, chunk_steps, flat_view, wide
+from assd_core._kernels import NUMPY_DTYPES, flat_view, joined, wide
 
 __all__ = ["DampeningReport", "check_importances", "dampen"]
 
@@ -68,29 +68,14 @@ class DampeningReport:
         return self.n_selected / self.n_parameters if self.n_parameters else 0.0
 
 
-def _all_finite_nonnegative(views: Sequence[np.ndarray | Tensor]) -> bool:
-    """True when every element of every flat view (:func:`flat_view`) is finite and >= 0.
-
-    A min and a max per tensor (small tensors are concatenated first, a step at a time): a NaN
-    makes both NaN, and NaN compares false, so it fails like an infinite or negative value.
-    """
-    for dtype in (np.float32, np.float64):
-        group = [v for v in views if isinstance(v, np.ndarray) and v.dtype == dtype]
-        for step in chunk_steps([v.size for v in group], CHUNK, alone=CHUNK // 4):
-            if len(step) == 1:
-                values = group[step[0][0]]  # the whole tensor: min and max need no scratch
-                if step[0][1]:
-                    continue  # a later piece of a tensor already checked whole
-            else:
-                values = np.concatenate([group[i] for i, _, _ in step])
-            if not (np.minimum.reduce(values) >= 0 and np.maximum.reduce(values) < math.inf):
-                return False
-    for t in views:
-        if isinstance(t, Tensor) and t.numel():
-            lo, hi = torch.aminmax(t)
-            if not (bool(lo >= 0) and bool(hi < math.inf)):
-                return False
-    return True
+def finite_nonnegative(values: np.ndarray | Tensor) -> bool:
+    """True when every element of ``values`` (a flat view, :func:`flat_view`, or any array) is
+    finite and >= 0: a min and a max; a NaN makes both NaN, and NaN compares false."""
+    if isinstance(values, np.ndarray):
+        return not values.size or bool(np.minimum.reduce(values, axis=None) >= 0
+                                       and np.maximum.reduce(values, axis=None) < math.inf)
+    lo, hi = torch.aminmax(values) if values.numel() else (0, 0)
+    return bool(lo >= 0) and bool(hi < math.inf)
 
 
 def check_tensor(what: str, name: str, t: object) -> None:
@@ -105,18 +90,23 @@ def check_tensor(what: str, name: str, t: object) -> None:
             f"{what}[{name!r}] has dtype {t.dtype}; importances are floating-point (squared "
             "gradients): recompute them with compute_importances"
         )
-    if t.device.type == "meta":
+    if t.is_meta:
         raise ValueError(
             f"{what}[{name!r}] is on the 'meta' device and holds no values; compute the "
             "importances on a model with real weights"
         )
 
 
+Views = tuple[list[np.ndarray | Tensor], np.ndarray | None]
+
+
 def validated_views(
-    named: Sequence[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str
-) -> list[np.ndarray | Tensor]:
-    """:func:`check_importances` for ``named = list(model.named_parameters())``; returns the
-    flat views (:func:`flat_view`) of the importances, in parameter order, for reuse."""
+    named: Sequence[tuple[str, Tensor]], importances: Mapping[str, Tensor], what: str,
+    join: bool = False,
+) -> Views:
+    """:func:`check_importances` for ``named = list(model.named_parameters())``; returns ``(the
+    flat views (:func:`flat_view`) of the importances in parameter order, None)`` for reuse, or
+    with ``join``, when :func:`joined` can join them, ``([], their concatenation)``."""
     missing = [n for n, _ in named if n not in importances]
     if missing:
         raise ValueError(
@@ -134,9 +124,11 @@ def validated_views(
     tensors = [importances[n] for n, _ in named]
     for (name, _), t in zip(named, tensors):
         check_tensor(what, name, t)
-    views = [flat_view(t) for t in tensors]
-    if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)) and _all_finite_nonnegative(views):
-        return views
+    if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)):
+        flat = joined(tensors) if join else None
+        views = [flat_view(t) for t in tensors] if flat is None else []
+        if all(map(finite_nonnegative, views if flat is None else [flat])):
+            return views, flat
     # Something is wrong: name the first offending tensor, in parameter order, and say what.
     for name, p in named:
         t = importances[name]
@@ -173,7 +165,7 @@ def check_importances(model: nn.Module, importances: Mapping[str, Tensor], what:
             an entry's shape differs from its parameter's; an entry holds NaN or infinite
             values; an entry holds negative values.
     """
-    validated_views(list(model.named_parameters()), importances, what)
+    validated_views(list(model.named_parameters()), importances, what)  # no join: no copy
 
 
 def check_number(name: str, value: float) -> float:
@@ -217,94 +209,65 @@ def _dampen_tensor(p: Tensor, full: Tensor, forget: Tensor, alpha: float, lam: f
 
 
 def _dampen_numpy(
-    params: list[Tensor], fulls: list[np.ndarray], forgets: list[np.ndarray], alpha: float, lam: float
+    params: Sequence[Tensor], full: np.ndarray, forget: np.ndarray, alpha: float, lam: float,
+    candidates: np.ndarray | None,
 ) -> list[int]:
-    """Dampen contiguous CPU float parameters through numpy views; returns selected counts.
+    """Dampen contiguous CPU float parameters of one dtype through numpy views, given the joined
+    importances (shape ``(n,)``, one dtype); returns the selected count of each parameter.
 
-    ``fulls`` and ``forgets`` are flat numpy views of one dtype; ``params`` share one dtype.
-    Per step: ``selected = forget > alpha * full``; for the selected elements only,
-    ``factor = min(lam * full / forget, 1)`` in the importances' dtype, cast to the parameter
-    dtype, and ``theta *= factor``: the same IEEE operations, in the same dtypes, as the plain
-    torch expressions of :func:`_dampen_tensor`. The writes bypass autograd, so each modified
-    parameter's version counter is bumped as an in-place torch op would.
-    """
-    views = [p.detach().numpy().reshape(-1) for p in params]
-    p_dtype = views[0].dtype
-    counts = [0] * len(params)
-    threshold = np.empty(CHUNK, dtype=fulls[0].dtype)
+    ``selected = forget > alpha * full`` (tested only at ``candidates``, ascending indices of a
+    superset, if given); for those, ``factor = min(lam * full / forget, 1)`` in the importances'
+    dtype, cast to the parameter's, and ``theta *= factor``: the same IEEE operations, in the
+    same dtypes, as :func:`_dampen_tensor`; version counters are bumped as in-place ops do."""
     # Like torch, let alpha * full or lam * full / forget overflow to inf silently (an inf
     # threshold selects nothing; an inf factor is clamped to 1).
     with np.errstate(over="ignore"):
-        for step in chunk_steps([v.size for v in views], CHUNK):
-            if len(step) == 1:
-                i, start, stop = step[0]
-                d, f = fulls[i][start:stop], forgets[i][start:stop]
-            else:
-                d = np.concatenate([fulls[i][s:e] for i, s, e in step])
-                f = np.concatenate([forgets[i][s:e] for i, s, e in step])
-            idx = np.flatnonzero(f > np.multiply(d, alpha, out=threshold[: d.size]))
-            if not idx.size:
-                continue
-            factor = np.minimum(np.multiply(d[idx], lam) / f[idx], 1.0).astype(p_dtype, copy=False)
-            if len(step) == 1:
-                views[i][start:stop][idx] *= factor
-                counts[i] += idx.size
-                continue
-            edges = np.cumsum([0] + [e - s for _, s, e in step])
-            cuts = np.searchsorted(idx, edges).tolist()
-            for (i, s, _), lo, hi, offset in zip(step, cuts, cuts[1:], edges.tolist()):
-                if hi > lo:
-                    views[i][idx[lo:hi] - (offset - s)] *= factor[lo:hi]
-                    counts[i] += hi - lo
-    for p, n in zip(params, counts):
-        if n:
+        if candidates is None:
+            idx = np.flatnonzero(forget > np.multiply(full, alpha))
+        else:
+            idx = candidates[forget[candidates] > np.multiply(full[candidates], alpha)]
+        factor = np.minimum(np.multiply(full[idx], lam) / forget[idx], 1.0)
+    factor = factor.astype(NUMPY_DTYPES[params[0].dtype], copy=False)
+    offsets = np.cumsum([0] + [p.numel() for p in params]).tolist()
+    cuts = np.searchsorted(idx, offsets).tolist()
+    for p, lo, hi, offset in zip(params, cuts, cuts[1:], offsets):
+        if hi > lo:
+            p.detach().numpy().reshape(-1)[idx[lo:hi] - offset] *= factor[lo:hi]
             torch.autograd.graph.increment_version(p)
-    return counts
+    return [hi - lo for lo, hi in zip(cuts, cuts[1:])]
 
 
 def dampen_checked(
-    named: Sequence[tuple[str, Tensor]],
-    full_views: list[np.ndarray | Tensor],
-    forget_views: list[np.ndarray | Tensor],
-    full_importances: Mapping[str, Tensor],
-    forget_importances: Mapping[str, Tensor],
-    alpha: float,
-    lam: float,
+    named: Sequence[tuple[str, Tensor]], full: Views, forget: Views,
+    full_importances: Mapping[str, Tensor], forget_importances: Mapping[str, Tensor],
+    alpha: float, lam: float, candidates: np.ndarray | None = None, percentile: float | None = None,
 ) -> DampeningReport:
     """:func:`dampen` once everything is checked, for callers that have checked already
     (:func:`assd_core.unlearn.assd_unlearn` checks each importance dict once).
 
+    Through numpy (:func:`_dampen_numpy`) when both importances are joined in one dtype and the
+    parameters are contiguous CPU float32/float64 tensors of one dtype; else the torch path.
+
     Args:
         named: ``list(model.named_parameters())``.
-        full_views, forget_views: what :func:`validated_views` returned for the two dicts
-            (their flat views, in parameter order).
+        full, forget: what :func:`validated_views` returned for the two dicts.
         full_importances, forget_importances: the dicts themselves.
         alpha, lam: valid values (:func:`check_number`).
+        candidates, percentile: the numpy path's indices from
+            :func:`~assd_core.selection.alpha_joined`; the report's ``percentile``.
     """
-    counts: dict[str, int] = {}
-    groups: dict[tuple[torch.dtype, np.dtype], list[tuple[str, Tensor, np.ndarray, np.ndarray]]] = {}
+    params = [p for _, p in named]
+    d, f = full[1], forget[1]
     with torch.no_grad():
-        for (name, p), d, f in zip(named, full_views, forget_views):
-            if (
-                p.device.type == "cpu" and p.dtype in NUMPY_DTYPES and p.is_contiguous()
-                and isinstance(d, np.ndarray) and isinstance(f, np.ndarray) and d.dtype == f.dtype
-            ):
-                groups.setdefault((p.dtype, d.dtype), []).append((name, p, d, f))
-            else:
-                counts[name] = _dampen_tensor(p, full_importances[name], forget_importances[name],
-                                              alpha, lam)
-        for members in groups.values():
-            names, params, fulls, forgets = zip(*members)
-            selected = _dampen_numpy(list(params), list(fulls), list(forgets), alpha, lam)
-            counts.update(zip(names, selected))
-    counts = {name: counts[name] for name, _ in named}
-    return DampeningReport(
-        n_selected=sum(counts.values()),
-        n_parameters=sum(p.numel() for _, p in named),
-        alpha=alpha,
-        lam=lam,
-        selected_per_tensor=counts,
-    )
+        if d is not None and f is not None and d.dtype == f.dtype and params and all(
+                p.is_cpu and p.dtype == params[0].dtype and p.is_contiguous() for p in params
+        ) and params[0].dtype in NUMPY_DTYPES:
+            counts = _dampen_numpy(params, d, f, alpha, lam, candidates)
+        else:
+            counts = [_dampen_tensor(p, full_importances[name], forget_importances[name], alpha,
+                                     lam) for name, p in named]
+    return DampeningReport(sum(counts), sum(p.numel() for p in params), alpha, lam,
+                           {name: n for (name, _), n in zip(named, counts)}, percentile)
 
 
 def dampen(
@@ -339,7 +302,6 @@ def dampen(
     alpha = check_number("alpha", alpha)
     lam = check_number("lam", lam)
     named = list(model.named_parameters())
-    full_views = validated_views(named, full_importances, "full importances")
-    forget_views = validated_views(named, forget_importances, "forget importances")
-    return dampen_checked(named, full_views, forget_views, full_importances, forget_importances,
-                          alpha, lam)
+    full = validated_views(named, full_importances, "full importances", join=True)
+    forget = validated_views(named, forget_importances, "forget importances", join=True)
+    return dampen_checked(named, full, forget, full_importances, forget_importances, alpha, lam)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -90,16 +90,6 @@ class Importances(dict[str, Tensor]):
         )
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
-
-
-def _to_device(x: Any, device: torch.device) -> Any:
-    return x.to(device) if isinstance(x, Tensor) else x
-
-
 def compute_importances(
     model: nn.Module,
     loader: Iterable[Any],
@@ -138,7 +128,15 @@ def compute_importances(
             loader yields no batch. The model is left as found.
         RuntimeError: ``device`` is not a device name (raised by ``torch.device``).
     """
-    model_device = _model_device(model)
+    return _importances(model, list(model.named_parameters()), loader, device, progress)
+
+
+def _importances(
+    model: nn.Module, named: Sequence[tuple[str, Tensor]], loader: Iterable[Any],
+    device: torch.device | str | None = None, progress: bool = False,
+) -> Importances:
+    """:func:`compute_importances` for ``named = list(model.named_parameters())``."""
+    model_device = named[0][1].device if named else torch.device("cpu")
     device = model_device if device is None else torch.device(device)
     if device.type != model_device.type or (
         device.index is not None and model_device.index is not None and device.index != model_device.index
@@ -148,7 +146,6 @@ def compute_importances(
             f"move the model first (model.to({str(device)!r})) or pass device=None."
         )
 
-    named = list(model.named_parameters())
     trainable = [(name, p) for name, p in named if p.requires_grad]
     names = [name for name, _ in trainable]
     params = [p for _, p in trainable]
@@ -164,8 +161,7 @@ def compute_importances(
     try:
         batches = tqdm(loader, desc="importances", leave=False) if progress else loader
         for batch in batches:
-            x, y = split_batch(batch)
-            x, y = _to_device(x, device), _to_device(y, device)
+            x, y = (t.to(device) if isinstance(t, Tensor) else t for t in split_batch(batch))
             with torch.enable_grad():
                 logits = model(x)
                 check_labels(y, logits)

@@ -32,7 +32,7 @@ from assd_core._kernels import (
 )
 from assd_core.dampening import check_tensor, validated_views
 
-__all__ = ["adaptive_percentile", "alpha_from_views", "select_alpha"]
+__all__ = ["adaptive_percentile", "alpha_from_views", "alpha_joined", "select_alpha"]
 
 #: Up to this many elements, the order statistics are selected among all finite ratios.
 _EXACT_MAX = 1 << 17
@@ -88,8 +88,8 @@ def _flat_pairs(
                 f"forget {tuple(forget[name].shape)}"
             )
     named = list(full.items())
-    full_views = validated_views(named, full, "full importances")
-    return validated_views(named, forget, "forget importances"), full_views
+    full_views = validated_views(named, full, "full importances")[0]
+    return validated_views(named, forget, "forget importances")[0], full_views
 
 
 def _ratio_dtype(views: Sequence[np.ndarray | Tensor]) -> type[np.floating]:
@@ -107,11 +107,10 @@ def _ratio_steps(
     several times faster than torch's on one CPU thread). Each yielded array lives in a
     scratch buffer that the next step overwrites.
     """
-    ratio = np.empty(CHUNK, dtype=dtype)
-    num = np.empty(CHUNK, dtype=dtype)
-    den = np.empty(CHUNK, dtype=dtype)
+    sizes = [len(x) for x in full]
+    ratio, num, den = (np.empty(min(CHUNK, sum(sizes)), dtype=dtype) for _ in range(3))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for step in chunk_steps([len(x) for x in full]):
+        for step in chunk_steps(sizes):
             if len(step) == 1:
                 i, start, stop = step[0]
                 f, d = piece(forget[i], start, stop, dtype), piece(full[i], start, stop, dtype)
@@ -143,25 +142,32 @@ def _exact_order_stats(
 def _sample_ratios(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating], m: int
 ) -> np.ndarray:
-    """The finite ones among ``m`` ratios at seeded random positions (drawn with replacement),
-    sorted, as float64. Gathers only those elements: no pass over the importances."""
-    sizes = np.array([len(x) for x in full], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    positions = np.sort(np.random.default_rng(0x5EED).integers(0, int(offsets[-1]), size=m))
+    """The finite ones among ``m <= n`` ratios, one in each of ``m`` strata of ``n // m``, at a
+    hashed offset; unsorted, as ``dtype``. Gathers only those: no pass over the importances."""
+    offsets = np.cumsum([0] + [len(x) for x in full])
+    stratum, k = int(offsets[-1]) // m, np.arange(m, dtype=np.uint64)
+    jitter = k * 0x9E3779B97F4A7C15 >> 40 & (1 << (stratum.bit_length() - 1)) - 1  # < stratum
+    positions = (k * stratum + jitter).astype(np.int64)  # ascending
     bounds = np.searchsorted(positions, offsets)
-    f_parts: list[np.ndarray] = []
-    d_parts: list[np.ndarray] = []
+    parts: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for i in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
         local = positions[bounds[i] : bounds[i + 1]] - offsets[i]
-        for source, parts in ((forget[i], f_parts), (full[i], d_parts)):
-            if isinstance(source, np.ndarray):
-                parts.append(source[local].astype(dtype, copy=False))
-            else:
-                index = torch.from_numpy(local).to(source.device)
-                parts.append(piece(source[index], 0, len(local), dtype))
+        for source, part in zip((forget[i], full[i]), parts):
+            part.append(source[local].astype(dtype, copy=False) if isinstance(source, np.ndarray)
+                        else piece(source[torch.from_numpy(local).to(source.device)], 0, len(local),
+                                   dtype))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratios = np.divide(np.concatenate(f_parts), np.concatenate(d_parts))
-    return np.sort(ratios[np.isfinite(ratios)].astype(np.float64))
+        ratios = np.divide(np.concatenate(parts[0]), np.concatenate(parts[1]))
+    return np.compress(np.isfinite(ratios), ratios)
+
+
+def _bracket_ranks(m: int, percentile: float) -> tuple[int, int]:
+    """Ranks, in a sample of ``m`` finite ratios, of a bracket ``_SIGMAS`` binomial deviations
+    either side of the percentile; outside ``range(m)`` (open) past the ends or few above it."""
+    q = percentile / 100
+    delta = _SIGMAS * math.sqrt(q * (1 - q) / m) + _SIGMAS / m
+    hi_rank = m if q + 3 * delta >= 1 else math.ceil((q + delta) * (m - 1))
+    return math.floor((q - delta) * (m - 1)), hi_rank
 
 
 def _bracketed_order_stats(
@@ -170,36 +176,34 @@ def _bracketed_order_stats(
 ) -> tuple[int, float, float] | None:
     """The same as :func:`_exact_order_stats`, selecting among the few ratios near the answer.
 
-    A seeded random sample of the ratios (gathered: no pass over the data) gives two of its
-    order statistics, ``_SIGMAS`` binomial standard deviations either side of the percentile,
-    as a bracket ``[a, b]``. One pass over all ratios counts the finite ones and those below
-    ``a`` and keeps the finite ones inside the bracket. If the sought order statistics fall
-    inside the bracket (checked with the counts: the answer never depends on the sample), they
-    are selected among the kept ratios. Returns None when they do not, or when the bracket
-    holds too many ratios (heavy ties).
+    A sample of the ratios (:func:`_sample_ratios`) gives two of its order statistics as a
+    bracket ``[a, b]`` (:func:`_bracket_ranks`). One pass over all ratios counts the finite
+    ones and those below ``a`` and keeps the finite ones inside the bracket. If the sought
+    order statistics fall inside the bracket (checked with the counts: the answer never
+    depends on the sample), they are selected among the kept ratios. Returns None when they do
+    not, or when the bracket holds too many ratios (heavy ties).
     """
     n = sum(len(x) for x in full)
-    sample = _sample_ratios(forget, full, dtype, min(1 << 16, max(1 << 12, n >> 6)))
+    sample = _sample_ratios(forget, full, dtype, min(n, 1 << 16, max(1 << 12, n >> 6)))
     if sample.size < 64:
         return None
-    q = percentile / 100
-    delta = _SIGMAS * math.sqrt(q * (1 - q) / sample.size) + _SIGMAS / sample.size
-    lo_rank = math.floor((q - delta) * (sample.size - 1))
-    hi_rank = math.ceil((q + delta) * (sample.size - 1))
+    lo_rank, hi_rank = _bracket_ranks(sample.size, percentile)
+    sample.partition([r for r in (lo_rank, hi_rank) if 0 <= r < sample.size])
     a = float(sample[lo_rank]) if lo_rank >= 0 else -math.inf
     b = float(sample[hi_rank]) if hi_rank < sample.size else math.inf
-    cap = max(1 << 16, int(16 * (2 * delta) * n))
-
+    cap = max(1 << 16, 16 * (hi_rank - lo_rank) * n // sample.size)
     n_finite = below = kept = 0
     parts = []
     for ratio in _ratio_steps(forget, full, dtype):
-        finite = int(np.count_nonzero(np.isfinite(ratio)))
-        if finite < ratio.size:  # NaN and -inf become +inf: above any bracket, never kept
-            np.nan_to_num(ratio, copy=False, nan=math.inf, posinf=math.inf, neginf=math.inf)
-        n_finite += finite
-        inside = ratio >= a  # the finite ratios >= a, and the infs
-        below += finite - (int(np.count_nonzero(inside)) - (ratio.size - finite))
-        inside &= ratio < math.inf if b == math.inf else ratio <= b
+        finite = np.isfinite(ratio)
+        count = int(np.count_nonzero(finite))
+        inside = ratio >= a  # never NaN; +inf always, -inf only when a is
+        if count < ratio.size:
+            inside &= finite
+        n_finite += count
+        below += count - int(np.count_nonzero(inside))
+        if b < math.inf:
+            inside &= ratio <= b
         parts.append(ratio[inside])
         kept += parts[-1].size
         if kept > cap:
@@ -210,6 +214,42 @@ def _bracketed_order_stats(
     if not below <= lo <= hi < below + kept:
         return None
     return (n_finite, *two_order_stats(np.concatenate(parts), lo - below, hi - below))
+
+
+def alpha_joined(forget: np.ndarray, full: np.ndarray,
+                 percentile: float) -> tuple[float, np.ndarray | None]:
+    """:func:`alpha_from_views` for two joined arrays (:func:`joined`), all ratios formed at
+    once; and ascending indices of a superset of what ``forget > fl(alpha * full)`` selects.
+
+    Above 16K elements, a sample of the ratios at an odd stride gives a lower bound ``a``
+    (:func:`_bracket_ranks`); the infinite ratios and those ``>= a`` are kept, by index. If the
+    counts put the order statistics there (else all finite ratios are searched), the indices
+    are the superset when the lower one ``lo >= 4 tiny`` and ``a <= lo * (1 - 4 eps)``: as
+    ``alpha >= lo``, a selected element has ``full = 0 < forget`` or ``forget > alpha * full *
+    (1 - eps / 2)`` (subnormal: ``forget`` exceeds the rounded product by the spacing, twice its
+    error), so its rounded ratio is ``>= lo * (1 - eps) > a`` (``tiny``, ``eps`` of the dtype)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.divide(forget, full)
+    finite = np.isfinite(ratio)
+    if not (n := int(np.count_nonzero(finite))):
+        return _alpha(0, math.nan, math.nan, percentile), None
+    lo, hi = order_stat_indices(n, percentile)
+    stride = ratio.size // max(1 << 10, ratio.size >> 6) | 1
+    sample = ratio[::stride] if ratio.size > 1 << 14 else ratio[:0]
+    sample = np.compress(np.isfinite(sample), sample)
+    if sample.size >= 64 and (rank := _bracket_ranks(sample.size, percentile)[0]) >= 0:
+        a = float(np.partition(sample, rank)[rank])
+        inside = ratio >= a  # never NaN; +inf always
+        if n < ratio.size:
+            inside |= np.isinf(ratio)
+        index = np.flatnonzero(inside)
+        values = np.compress(np.isfinite(kept := ratio[index]), kept)
+        if (below := n - values.size) <= lo:
+            lo_value, hi_value = two_order_stats(values, lo - below, hi - below)
+            info = np.finfo(ratio.dtype)
+            tight = lo_value >= 4 * float(info.tiny) and a <= lo_value * (1 - 4 * float(info.eps))
+            return _alpha(n, lo_value, hi_value, percentile), index if tight else None
+    return _alpha(n, *two_order_stats(np.compress(finite, ratio), lo, hi), percentile), None
 
 
 def select_alpha(
@@ -227,7 +267,7 @@ def select_alpha(
     Works for any model size (``torch.quantile`` refuses more than 16M elements) in O(n) time
     without copying the importances: ratios are formed in cache-sized steps of 64K elements.
     Up to 128K elements, the two order statistics are found by an introselect over all finite
-    ratios. Above that, a seeded random sample of the ratios brackets the percentile and only
+    ratios. Above that, a fixed, spread sample of the ratios brackets the percentile and only
     the ratios inside the bracket (about 1% of them) are kept and selected from; the counts of
     a second pass check that the bracket holds the answer, and if it does not (it practically
     never happens) the full introselect runs instead. Either way the result is exact. Peak
@@ -268,10 +308,12 @@ def alpha_from_views(
         found = _bracketed_order_stats(forget, full, dtype, percentile)
     if found is None:
         found = _exact_order_stats(forget, full, dtype, percentile)
-    n, lo_value, hi_value = found
+    return _alpha(*found, percentile)
+
+
+def _alpha(n: int, lo_value: float, hi_value: float, percentile: float) -> float:
     if n == 0:
-        raise ValueError(
-            "no finite forget/full importance ratio: the importances are all zero or the full "
-            "importances are zero wherever the forget ones are not; check the loaders"
-        )
+        raise ValueError("no finite forget/full importance ratio: the importances are all zero or "
+                         "the full importances are zero wherever the forget ones are not; check "
+                         "the loaders")
     return percentile_linear((lo_value, hi_value), n, percentile)

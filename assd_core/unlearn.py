@@ -8,41 +8,41 @@ importances are checked before anything is written.
 
 from __future__ import annotations
 
-import dataclasses
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from typing import Any
 
 from torch import Tensor, nn
 
-from assd_core._kernels import flat_view
+from assd_core._kernels import flat_view, joined
 from assd_core.dampening import (
     DampeningReport,
+    Views,
     check_number,
     dampen_checked,
     validated_views,
 )
-from assd_core.importance import compute_importances
-from assd_core.selection import adaptive_percentile, alpha_from_views
+from assd_core.importance import _importances
+from assd_core.selection import adaptive_percentile, alpha_from_views, alpha_joined
 
 __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
 
 
 def _checked_forget_pass(
     model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor],
-    stacklevel: int,
-) -> tuple[Sequence[tuple[str, Tensor]], list[Any], dict[str, Tensor]]:
+    stacklevel: int, join: bool = True,
+) -> tuple[Sequence[tuple[str, Tensor]], Views, dict[str, Tensor]]:
     """Check the full importances, warn on a batch-size mismatch, compute the forget ones.
 
     ``stacklevel`` goes to ``warnings.warn`` (3: the warning points at the caller of the
     function that called this one).
 
-    Returns:
-        ``list(model.named_parameters())``, the flat views of the full importances in that
-        order, and the forget importances.
+    Returns ``list(model.named_parameters())``, what :func:`validated_views` returned for the
+    full importances (with ``join``), and the forget importances.
     """
     named = list(model.named_parameters())
-    full_views = validated_views(named, full_importances, "full importances")
+    full_views = validated_views(named, full_importances, "full importances", join)
     recorded = getattr(full_importances, "batch_size", None)
     current = getattr(forget_loader, "batch_size", None)
     if recorded is not None and current is not None and recorded != current:
@@ -53,7 +53,7 @@ def _checked_forget_pass(
             UserWarning,
             stacklevel=stacklevel,
         )
-    return named, full_views, compute_importances(model, forget_loader)
+    return named, full_views, _importances(model, named, forget_loader)
 
 
 def forget_importances(
@@ -79,17 +79,7 @@ def forget_importances(
             :func:`~assd_core.compute_importances` on ``forget_loader`` (a batch not
             ``(x, y, *rest)``, an output not ``(batch, n_classes)``, bad labels, no batch).
     """
-    return _checked_forget_pass(model, forget_loader, full_importances, stacklevel=4)[2]
-
-
-def _dampen_with(
-    named: Sequence[tuple[str, Tensor]], full_views: list[Any], full_importances: Mapping[str, Tensor],
-    forget: Mapping[str, Tensor], alpha: float, lam: float,
-) -> DampeningReport:
-    """Dampen after checking the forget importances (alpha, lam and the full importances are
-    checked by the caller)."""
-    forget_views = validated_views(named, forget, "forget importances")
-    return dampen_checked(named, full_views, forget_views, full_importances, forget, alpha, lam)
+    return _checked_forget_pass(model, forget_loader, full_importances, 4, join=False)[2]
 
 
 def ssd_unlearn(
@@ -121,9 +111,9 @@ def ssd_unlearn(
             the forget importances fail the same check (NaN from a diverged model).
     """
     alpha, lam = check_number("alpha", alpha), check_number("lam", lam)  # before any work
-    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
-                                                     stacklevel=3)
-    return _dampen_with(named, full_views, full_importances, forget, alpha, lam)
+    named, full, forget = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    forget_views = validated_views(named, forget, "forget importances", join=True)
+    return dampen_checked(named, full, forget_views, full_importances, forget, alpha, lam)
 
 
 def assd_unlearn(
@@ -167,10 +157,19 @@ def assd_unlearn(
             )
         n_forget = len(dataset)
     percentile = adaptive_percentile(n_forget, n_total)
-    named, full_views, forget = _checked_forget_pass(model, forget_loader, full_importances,
-                                                     stacklevel=3)
-    # select_alpha on the same views (names and shapes match: forget comes from this model)
-    alpha = alpha_from_views([flat_view(forget[name]) for name, _ in named], full_views, percentile)
+    named, full, forget = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    tensors = [forget[name] for name, _ in named]
+    flat = joined(tensors) if full[1] is not None else None
+    # select_alpha on the same values (names and shapes match: forget comes from this model)
+    if flat is None or full[1] is None:  # views (again, of the full ones, if they were joined)
+        views = full[0] or validated_views(named, full_importances, "full importances")[0]
+        alpha, candidates = alpha_from_views([flat_view(t) for t in tensors], views, percentile), None
+    else:
+        alpha, candidates = alpha_joined(flat, full[1], percentile)
     alpha = check_number("alpha", alpha)  # finite and >= 0 by construction; checked all the same
-    report = _dampen_with(named, full_views, full_importances, forget, alpha, 1.0)
-    return dataclasses.replace(report, percentile=percentile)
+    # joined forget importances are squares (>= 0) of this model's CPU gradients: NaN or inf?
+    forget_views: Views = ([], flat)
+    if flat is None or not flat.max(initial=0) < math.inf:
+        forget_views = validated_views(named, forget, "forget importances", join=True)
+    return dampen_checked(named, full, forget_views, full_importances, forget, alpha, 1.0,
+                          candidates, percentile)
