@@ -6,6 +6,7 @@ then call these on flat views of the importance tensors.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,17 +35,28 @@ def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float
     Returns:
         Exactly what ``np.percentile(values, percentile)`` returns for float64 values.
     """
-    q = np.true_divide(percentile, 100)
-    virtual = (n - 1) * q
-    gamma = virtual - np.floor(virtual)
-    a, b = np.float64(order_stat[0]), np.float64(order_stat[1])
+    if type(percentile) not in (float, int):  # numpy scalars: numpy's own promotion
+        q = np.true_divide(percentile, 100)
+        virtual = (n - 1) * q
+        gamma = virtual - np.floor(virtual)
+        a, b = np.float64(order_stat[0]), np.float64(order_stat[1])
+        diff = b - a
+        return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    # the same IEEE double operations on Python floats (several times faster than on numpy's)
+    virtual = (n - 1) * (percentile / 100)
+    gamma = virtual - math.floor(virtual)
+    a, b = float(order_stat[0]), float(order_stat[1])
     diff = b - a
-    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
 def order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
-    virtual = (n - 1) * np.true_divide(percentile, 100)
-    lo = int(min(max(np.floor(virtual), 0), n - 1))
+    """``(floor(v), floor(v) + 1)`` clipped to ``[0, n - 1]``, ``v = (n - 1) * percentile / 100``:
+    the 0-based ranks of the two order statistics :func:`percentile_linear` needs."""
+    if type(percentile) in (float, int):
+        lo = min(max(math.floor((n - 1) * (percentile / 100)), 0), n - 1)
+    else:
+        lo = int(min(max(np.floor((n - 1) * np.true_divide(percentile, 100)), 0), n - 1))
     return lo, min(lo + 1, n - 1)
 
 
@@ -70,12 +82,41 @@ def flat_view(t: Tensor) -> np.ndarray | Tensor:
 
 def joined(tensors: Sequence[Tensor]) -> np.ndarray | None:
     """The tensors flattened and concatenated in order, shape ``(n,)``, when all are CPU float32
-    or float64 tensors of one dtype, not requiring grad, ``n <= FLAT_MAX``; else None."""
+    or float64 tensors of one dtype, not requiring grad, ``n <= FLAT_MAX``; else None.
+
+    A view, not a copy, when the tensors already lie back to back in one storage, in order (as
+    :func:`~assd_core.compute_importances` returns them): do not write into the result."""
     dtype = tensors[0].dtype if tensors else None
     if dtype not in NUMPY_DTYPES or sum(t.numel() for t in tensors) > FLAT_MAX or any(
             not t.is_cpu or t.dtype != dtype or t.requires_grad for t in tensors):
         return None
-    return np.concatenate([t.numpy() for t in tensors], axis=None)
+    flat = _adjacent(tensors)
+    return np.concatenate([t.numpy() for t in tensors], axis=None) if flat is None else flat
+
+
+def as_numpy(flat: Tensor | None) -> np.ndarray | None:
+    """A 1-D tensor as a numpy view when :func:`joined` would take it (CPU float32/float64, at
+    most ``FLAT_MAX`` elements, not requiring grad); else None."""
+    if flat is None or flat.dtype not in NUMPY_DTYPES or not flat.is_cpu or \
+            flat.numel() > FLAT_MAX or flat.requires_grad:
+        return None
+    return flat.numpy()
+
+
+def _adjacent(tensors: Sequence[Tensor]) -> np.ndarray | None:
+    """A flat numpy view over ``tensors`` (CPU, one numpy dtype) if they are contiguous and lie
+    back to back, in order, inside the first one's storage; else None."""
+    first = tensors[0]
+    storage = first.untyped_storage()
+    start, size = first.data_ptr(), first.element_size()
+    address = start
+    for t in tensors:
+        if t.data_ptr() != address or not t.is_contiguous():
+            return None
+        address += t.numel() * size
+    if address > storage.data_ptr() + storage.nbytes():  # not all in one allocation
+        return None
+    return first.new_empty(0).set_(storage, first.storage_offset(), ((address - start) // size,)).numpy()
 
 
 def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from numbers import Real
 
 import numpy as np
@@ -68,12 +69,29 @@ class DampeningReport:
         return self.n_selected / self.n_parameters if self.n_parameters else 0.0
 
 
+#: For float32/float64 arrays: the unsigned integer of the same width, and the largest bit
+#: pattern of a finite float >= +0 (above it: -0.0 and negatives, which set the sign bit; inf
+#: and NaN, whose exponent bits are all set).
+_BITS = {np.dtype(np.float32): (np.uint32, 0x7F7F_FFFF),
+         np.dtype(np.float64): (np.uint64, 0x7FEF_FFFF_FFFF_FFFF)}
+
+
+def signless(values: np.ndarray) -> bool:
+    """True when ``values`` (float32/float64, non-empty) are all finite and >= +0, with no -0.0:
+    one pass, the largest of their bit patterns read as unsigned integers. False means only
+    that this test cannot tell (another dtype, or a value that fails it)."""
+    bits = _BITS.get(values.dtype)
+    return bits is not None and bool(np.maximum.reduce(values.view(bits[0]), axis=None) <= bits[1])
+
+
 def finite_nonnegative(values: np.ndarray | Tensor) -> bool:
     """True when every element of ``values`` (a flat view, :func:`flat_view`, or any array) is
-    finite and >= 0: a min and a max; a NaN makes both NaN, and NaN compares false."""
+    finite and >= 0 (-0.0 included): :func:`signless`, else a min and a max (a NaN makes both
+    NaN, and NaN compares false)."""
     if isinstance(values, np.ndarray):
-        return not values.size or bool(np.minimum.reduce(values, axis=None) >= 0
-                                       and np.maximum.reduce(values, axis=None) < math.inf)
+        return not values.size or signless(values) or bool(
+            np.minimum.reduce(values, axis=None) >= 0
+            and np.maximum.reduce(values, axis=None) < math.inf)
     lo, hi = torch.aminmax(values) if values.numel() else (0, 0)
     return bool(lo >= 0) and bool(hi < math.inf)
 
@@ -97,7 +115,9 @@ def check_tensor(what: str, name: str, t: object) -> None:
         )
 
 
-Views = tuple[list[np.ndarray | Tensor], np.ndarray | None]
+#: What :func:`validated_views` returns: flat views, or one joined array and whether it is
+#: :func:`signless`.
+Views = tuple[list[np.ndarray | Tensor], np.ndarray | None, bool]
 
 
 def validated_views(
@@ -105,8 +125,9 @@ def validated_views(
     join: bool = False,
 ) -> Views:
     """:func:`check_importances` for ``named = list(model.named_parameters())``; returns ``(the
-    flat views (:func:`flat_view`) of the importances in parameter order, None)`` for reuse, or
-    with ``join``, when :func:`joined` can join them, ``([], their concatenation)``."""
+    flat views (:func:`flat_view`) of the importances in parameter order, None, False)`` for
+    reuse, or with ``join``, when :func:`joined` can join them, ``([], their concatenation,
+    whether it is signless)`` (:func:`signless`: no -0.0, so no ratio over it is -inf)."""
     missing = [n for n, _ in named if n not in importances]
     if missing:
         raise ValueError(
@@ -126,9 +147,14 @@ def validated_views(
         check_tensor(what, name, t)
     if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)):
         flat = joined(tensors) if join else None
-        views = [flat_view(t) for t in tensors] if flat is None else []
-        if all(map(finite_nonnegative, views if flat is None else [flat])):
-            return views, flat
+        if flat is not None:
+            clean = bool(flat.size) and signless(flat)
+            if clean or finite_nonnegative(flat):
+                return [], flat, clean
+        else:
+            views = [flat_view(t) for t in tensors]
+            if all(map(finite_nonnegative, views)):
+                return views, None, False
     # Something is wrong: name the first offending tensor, in parameter order, and say what.
     for name, p in named:
         t = importances[name]
@@ -228,8 +254,8 @@ def _dampen_numpy(
             idx = candidates[forget[candidates] > np.multiply(full[candidates], alpha)]
         factor = np.minimum(np.multiply(full[idx], lam) / forget[idx], 1.0)
     factor = factor.astype(NUMPY_DTYPES[params[0].dtype], copy=False)
-    offsets = np.cumsum([0] + [p.numel() for p in params]).tolist()
-    cuts = np.searchsorted(idx, offsets).tolist()
+    offsets = list(accumulate((p.numel() for p in params), initial=0))
+    cuts = idx.searchsorted(offsets).tolist()
     for p, lo, hi, offset in zip(params, cuts, cuts[1:], offsets):
         if hi > lo:
             p.detach().numpy().reshape(-1)[idx[lo:hi] - offset] *= factor[lo:hi]
@@ -237,10 +263,20 @@ def _dampen_numpy(
     return [hi - lo for lo, hi in zip(cuts, cuts[1:])]
 
 
+def numpy_ready(params: Sequence[Tensor], full: np.ndarray | None,
+                forget: np.ndarray | None) -> bool:
+    """Whether :func:`dampen_checked` takes the numpy path: both importances joined, in one
+    dtype, and the parameters contiguous CPU float32/float64 tensors of one dtype."""
+    return full is not None and forget is not None and full.dtype == forget.dtype and bool(
+        params) and params[0].dtype in NUMPY_DTYPES and all(
+        p.is_cpu and p.dtype == params[0].dtype and p.is_contiguous() for p in params)
+
+
 def dampen_checked(
     named: Sequence[tuple[str, Tensor]], full: Views, forget: Views,
     full_importances: Mapping[str, Tensor], forget_importances: Mapping[str, Tensor],
     alpha: float, lam: float, candidates: np.ndarray | None = None, percentile: float | None = None,
+    numpy_path: bool | None = None,
 ) -> DampeningReport:
     """:func:`dampen` once everything is checked, for callers that have checked already
     (:func:`assd_core.unlearn.assd_unlearn` checks each importance dict once).
@@ -255,13 +291,12 @@ def dampen_checked(
         alpha, lam: valid values (:func:`check_number`).
         candidates, percentile: the numpy path's indices from
             :func:`~assd_core.selection.alpha_joined`; the report's ``percentile``.
+        numpy_path: :func:`numpy_ready` for these parameters and importances, if known.
     """
     params = [p for _, p in named]
     d, f = full[1], forget[1]
     with torch.no_grad():
-        if d is not None and f is not None and d.dtype == f.dtype and params and all(
-                p.is_cpu and p.dtype == params[0].dtype and p.is_contiguous() for p in params
-        ) and params[0].dtype in NUMPY_DTYPES:
+        if numpy_ready(params, d, f) if numpy_path is None else numpy_path:
             counts = _dampen_numpy(params, d, f, alpha, lam, candidates)
         else:
             counts = [_dampen_tensor(p, full_importances[name], forget_importances[name], alpha,

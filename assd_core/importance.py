@@ -128,14 +128,46 @@ def compute_importances(
             loader yields no batch. The model is left as found.
         RuntimeError: ``device`` is not a device name (raised by ``torch.device``).
     """
-    return _importances(model, list(model.named_parameters()), loader, device, progress)
+    return _importances(model, list(model.named_parameters()), loader, device, progress).importances()
+
+
+class _Squares:
+    """What :func:`_importances` summed: the mean squared gradients, either as one flat tensor
+    in parameter order (``flat``, all parameters on one device in one summing dtype) or per
+    parameter (``sums``); and how many batches and samples it saw."""
+
+    __slots__ = ("named", "flat", "sums", "n_batches", "n_samples", "batch_size")
+
+    def __init__(self, named: Sequence[tuple[str, Tensor]], flat: Tensor | None,
+                 sums: dict[str, Tensor], n_batches: int, n_samples: int,
+                 batch_size: int | None) -> None:
+        self.named, self.flat, self.sums = named, flat, sums
+        self.n_batches, self.n_samples, self.batch_size = n_batches, n_samples, batch_size
+
+    def importances(self) -> Importances:
+        """The :class:`Importances`; with ``flat``, views of it (no copy)."""
+        if self.flat is not None:
+            tensors = dict(zip((name for name, _ in self.named), _views(self.flat, self.named)))
+        else:
+            tensors = {name: self.sums[name] if name in self.sums
+                       else torch.zeros_like(p, dtype=wide(p.dtype)) for name, p in self.named}
+        return Importances(tensors, n_batches=self.n_batches, n_samples=self.n_samples,
+                           batch_size=self.batch_size)
 
 
 def _importances(
     model: nn.Module, named: Sequence[tuple[str, Tensor]], loader: Iterable[Any],
     device: torch.device | str | None = None, progress: bool = False,
-) -> Importances:
-    """:func:`compute_importances` for ``named = list(model.named_parameters())``."""
+) -> _Squares:
+    """:func:`compute_importances` for ``named = list(model.named_parameters())``.
+
+    When every parameter is on one device and sums in one dtype, the first batch's squares are
+    formed in one flat buffer, in parameter order (a parameter without a gradient gets zeros
+    there); later batches add into per-parameter views of it, with the same ``addcmul_`` as
+    without the buffer (which fuses multiply and add: a flat ``addcmul_`` could round some
+    elements differently). Each value is the one per-parameter ``g * g``, ``addcmul_`` and
+    division give.
+    """
     model_device = named[0][1].device if named else torch.device("cpu")
     device = model_device if device is None else torch.device(device)
     if device.type != model_device.type or (
@@ -149,6 +181,10 @@ def _importances(
     trainable = [(name, p) for name, p in named if p.requires_grad]
     names = [name for name, _ in trainable]
     params = [p for _, p in trainable]
+    dtype = wide(named[0][1].dtype) if named else None
+    one_buffer = bool(named) and all(
+        p.device == model_device and wide(p.dtype) == dtype for _, p in named)
+    flat: Tensor | None = None
     # name -> running sum of squared gradients; a parameter's first gradient g starts it as
     # g * g (the same value as 0 + g * g, without a zero fill and an extra pass)
     sums: dict[str, Tensor] = {}
@@ -170,14 +206,20 @@ def _importances(
             # square in at least float32: a float16 square of a gradient < 2.4e-4 is 0
             grads = tuple(g if g is None or g.dtype == wide(g.dtype) else g.to(wide(g.dtype))
                           for g in grads)
-            old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
-            new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]
-            if old:
-                a_list, g_list = zip(*old)
-                torch._foreach_addcmul_(list(a_list), list(g_list), list(g_list))
-            if new:
-                n_list, g_list = zip(*new)
-                sums.update(zip(n_list, torch._foreach_mul(list(g_list), list(g_list))))
+            if n_batches == 0 and one_buffer:
+                flat = _flat_squares(named, dict(zip(names, grads)), dtype, device)
+            else:
+                if flat is not None and not sums:  # a second batch: go on with views of flat
+                    # (a parameter without a gradient so far holds 0, and 0 + g * g == g * g)
+                    sums = dict(zip((n for n, _ in named), _views(flat, named)))
+                old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
+                new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]
+                if old:
+                    a_list, g_list = zip(*old)
+                    torch._foreach_addcmul_(list(a_list), list(g_list), list(g_list))
+                if new:
+                    n_list, g_list = zip(*new)
+                    sums.update(zip(n_list, torch._foreach_mul(list(g_list), list(g_list))))
             n_batches += 1
             n_samples += len(y)
     finally:
@@ -188,16 +230,28 @@ def _importances(
             "the loader yielded no batch, so no importance can be computed; "
             "check that the data set (e.g. the forget set) is not empty."
         )
-    if sums and n_batches > 1:  # x / 1 == x exactly: one batch needs no division
-        torch._foreach_div_(list(sums.values()), float(n_batches))
-    sums = {name: sums[name] if name in sums else torch.zeros_like(p, dtype=wide(p.dtype))
-            for name, p in named}
-    return Importances(
-        sums,
-        n_batches=n_batches,
-        n_samples=n_samples,
-        batch_size=getattr(loader, "batch_size", None),
-    )
+    if n_batches > 1:  # x / 1 == x exactly: one batch needs no division
+        if flat is not None:
+            flat.div_(float(n_batches))
+        elif sums:
+            torch._foreach_div_(list(sums.values()), float(n_batches))
+    return _Squares(named, flat, sums, n_batches, n_samples, getattr(loader, "batch_size", None))
+
+
+def _flat_squares(named: Sequence[tuple[str, Tensor]], grads: Mapping[str, Tensor | None],
+                  dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``g * g`` of every parameter's gradient (zeros where it has none), flattened and joined
+    in parameter order: shape ``(n_parameters,)``, ``dtype``."""
+    pieces = [g.reshape(-1) if (g := grads.get(name)) is not None
+              else torch.zeros(p.numel(), dtype=dtype, device=device) for name, p in named]
+    flat = torch.cat(pieces) if len(pieces) > 1 else pieces[0].clone()
+    return flat.mul_(flat)
+
+
+def _views(flat: Tensor, named: Sequence[tuple[str, Tensor]]) -> list[Tensor]:
+    """Views of ``flat`` with the parameters' shapes, in order."""
+    pieces = flat.split_with_sizes([p.numel() for _, p in named])
+    return [t.view(p.shape) for (_, p), t in zip(named, pieces)]
 
 
 def _parameter_table(model: nn.Module) -> list[list[Any]]:

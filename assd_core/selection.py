@@ -36,6 +36,8 @@ __all__ = ["adaptive_percentile", "alpha_from_views", "alpha_joined", "select_al
 
 #: Up to this many elements, the order statistics are selected among all finite ratios.
 _EXACT_MAX = 1 << 17
+#: ``(tiny, eps)`` of each ratio dtype, for :func:`alpha_joined`'s bound.
+_TINY_EPS = {t: (float(np.finfo(t).tiny), float(np.finfo(t).eps)) for t in (np.float32, np.float64)}
 #: Half-width of the sampled bracket around the percentile, in binomial standard deviations.
 _SIGMAS = 8.0
 
@@ -216,8 +218,8 @@ def _bracketed_order_stats(
     return (n_finite, *two_order_stats(np.concatenate(parts), lo - below, hi - below))
 
 
-def alpha_joined(forget: np.ndarray, full: np.ndarray,
-                 percentile: float) -> tuple[float, np.ndarray | None]:
+def alpha_joined(forget: np.ndarray, full: np.ndarray, percentile: float,
+                 signless_full: bool = False) -> tuple[float, np.ndarray | None]:
     """:func:`alpha_from_views` for two joined arrays (:func:`joined`), all ratios formed at
     once; and ascending indices of a superset of what ``forget > fl(alpha * full)`` selects.
 
@@ -227,29 +229,39 @@ def alpha_joined(forget: np.ndarray, full: np.ndarray,
     are the superset when the lower one ``lo >= 4 tiny`` and ``a <= lo * (1 - 4 eps)``: as
     ``alpha >= lo``, a selected element has ``full = 0 < forget`` or ``forget > alpha * full *
     (1 - eps / 2)`` (subnormal: ``forget`` exceeds the rounded product by the spacing, twice its
-    error), so its rounded ratio is ``>= lo * (1 - eps) > a`` (``tiny``, ``eps`` of the dtype)."""
+    error), so its rounded ratio is ``>= lo * (1 - eps) > a`` (``tiny``, ``eps`` of the dtype).
+
+    ``signless_full``: ``full`` holds no -0.0 (:func:`~assd_core.dampening.signless`) and
+    ``forget`` no negative value, so no ratio is -inf or negative: then ``ratio >= a`` keeps
+    every infinite ratio, and the finite ones below ``a`` are those with ``ratio < a``.
+    """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.divide(forget, full)
+    if ratio.size > 1 << 14:
+        sample = ratio[:: ratio.size // max(1 << 10, ratio.size >> 6) | 1]  # odd stride
+        sample = np.compress(np.isfinite(sample), sample)
+        if sample.size >= 64 and (rank := _bracket_ranks(sample.size, percentile)[0]) >= 0:
+            a = float(np.partition(sample, rank)[rank])
+            inside = ratio >= a  # never NaN; +inf always
+            if signless_full:  # no -inf: the finite ratios are those below a and those kept
+                below = int(np.count_nonzero(ratio < a))
+            else:
+                inside |= np.isinf(ratio)
+                below = None
+            index = np.flatnonzero(inside)
+            values = np.compress(np.isfinite(kept := ratio[index]), kept)
+            n = below + values.size if below is not None else int(np.count_nonzero(np.isfinite(ratio)))
+            lo, hi = order_stat_indices(n, percentile)
+            if n and (below := n - values.size) <= lo:
+                lo_value, hi_value = two_order_stats(values, lo - below, hi - below)
+                tiny, eps = _TINY_EPS[ratio.dtype.type]
+                tight = lo_value >= 4 * tiny and a <= lo_value * (1 - 4 * eps)
+                return _alpha(n, lo_value, hi_value, percentile), index if tight else None
     finite = np.isfinite(ratio)
     if not (n := int(np.count_nonzero(finite))):
         return _alpha(0, math.nan, math.nan, percentile), None
-    lo, hi = order_stat_indices(n, percentile)
-    stride = ratio.size // max(1 << 10, ratio.size >> 6) | 1
-    sample = ratio[::stride] if ratio.size > 1 << 14 else ratio[:0]
-    sample = np.compress(np.isfinite(sample), sample)
-    if sample.size >= 64 and (rank := _bracket_ranks(sample.size, percentile)[0]) >= 0:
-        a = float(np.partition(sample, rank)[rank])
-        inside = ratio >= a  # never NaN; +inf always
-        if n < ratio.size:
-            inside |= np.isinf(ratio)
-        index = np.flatnonzero(inside)
-        values = np.compress(np.isfinite(kept := ratio[index]), kept)
-        if (below := n - values.size) <= lo:
-            lo_value, hi_value = two_order_stats(values, lo - below, hi - below)
-            info = np.finfo(ratio.dtype)
-            tight = lo_value >= 4 * float(info.tiny) and a <= lo_value * (1 - 4 * float(info.eps))
-            return _alpha(n, lo_value, hi_value, percentile), index if tight else None
-    return _alpha(n, *two_order_stats(np.compress(finite, ratio), lo, hi), percentile), None
+    return _alpha(n, *two_order_stats(np.compress(finite, ratio), *order_stat_indices(n, percentile)),
+                  percentile), None
 
 
 def select_alpha(

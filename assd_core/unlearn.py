@@ -15,15 +15,16 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from assd_core._kernels import flat_view, joined
+from assd_core._kernels import as_numpy, flat_view
 from assd_core.dampening import (
     DampeningReport,
     Views,
     check_number,
     dampen_checked,
+    numpy_ready,
     validated_views,
 )
-from assd_core.importance import _importances
+from assd_core.importance import _importances, _Squares
 from assd_core.selection import adaptive_percentile, alpha_from_views, alpha_joined
 
 __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
@@ -32,14 +33,14 @@ __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
 def _checked_forget_pass(
     model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor],
     stacklevel: int, join: bool = True,
-) -> tuple[Sequence[tuple[str, Tensor]], Views, dict[str, Tensor]]:
+) -> tuple[Sequence[tuple[str, Tensor]], Views, _Squares]:
     """Check the full importances, warn on a batch-size mismatch, compute the forget ones.
 
     ``stacklevel`` goes to ``warnings.warn`` (3: the warning points at the caller of the
     function that called this one).
 
     Returns ``list(model.named_parameters())``, what :func:`validated_views` returned for the
-    full importances (with ``join``), and the forget importances.
+    full importances (with ``join``), and the forget pass's squared gradients.
     """
     named = list(model.named_parameters())
     full_views = validated_views(named, full_importances, "full importances", join)
@@ -79,7 +80,7 @@ def forget_importances(
             :func:`~assd_core.compute_importances` on ``forget_loader`` (a batch not
             ``(x, y, *rest)``, an output not ``(batch, n_classes)``, bad labels, no batch).
     """
-    return _checked_forget_pass(model, forget_loader, full_importances, 4, join=False)[2]
+    return _checked_forget_pass(model, forget_loader, full_importances, 4, join=False)[2].importances()
 
 
 def ssd_unlearn(
@@ -111,7 +112,8 @@ def ssd_unlearn(
             the forget importances fail the same check (NaN from a diverged model).
     """
     alpha, lam = check_number("alpha", alpha), check_number("lam", lam)  # before any work
-    named, full, forget = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    named, full, squares = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    forget = squares.importances()
     forget_views = validated_views(named, forget, "forget importances", join=True)
     return dampen_checked(named, full, forget_views, full_importances, forget, alpha, lam)
 
@@ -157,19 +159,23 @@ def assd_unlearn(
             )
         n_forget = len(dataset)
     percentile = adaptive_percentile(n_forget, n_total)
-    named, full, forget = _checked_forget_pass(model, forget_loader, full_importances, 3)
-    tensors = [forget[name] for name, _ in named]
-    flat = joined(tensors) if full[1] is not None else None
+    named, full, squares = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    flat = as_numpy(squares.flat) if full[1] is not None else None
+    forget: Mapping[str, Tensor] = {} if flat is not None else squares.importances()
     # select_alpha on the same values (names and shapes match: forget comes from this model)
     if flat is None or full[1] is None:  # views (again, of the full ones, if they were joined)
         views = full[0] or validated_views(named, full_importances, "full importances")[0]
+        tensors = [forget[name] for name, _ in named]
         alpha, candidates = alpha_from_views([flat_view(t) for t in tensors], views, percentile), None
     else:
-        alpha, candidates = alpha_joined(flat, full[1], percentile)
+        alpha, candidates = alpha_joined(flat, full[1], percentile, full[2])
     alpha = check_number("alpha", alpha)  # finite and >= 0 by construction; checked all the same
     # joined forget importances are squares (>= 0) of this model's CPU gradients: NaN or inf?
-    forget_views: Views = ([], flat)
+    forget_views: Views = ([], flat, False)
     if flat is None or not flat.max(initial=0) < math.inf:
+        forget = forget or squares.importances()
         forget_views = validated_views(named, forget, "forget importances", join=True)
+    if not (numpy_path := numpy_ready([p for _, p in named], full[1], forget_views[1])):
+        forget = forget or squares.importances()
     return dampen_checked(named, full, forget_views, full_importances, forget, alpha, 1.0,
-                          candidates, percentile)
+                          candidates, percentile, numpy_path)

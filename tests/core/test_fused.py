@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from assd_core import adaptive_percentile, assd_unlearn, compute_importances, dampen, ssd_unlearn
+from assd_core.dampening import signless
 from assd_core.selection import alpha_joined
 
 
@@ -158,9 +159,10 @@ def adversarial(seed: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
         full[rng.random(n) < 0.999] = 0.0
     elif kind == 0:  # ties: ratios exactly 0.5, 1 or 2
         forget = (full * rng.choice([0.5, 1.0, 2.0], n, p=[0.6, 0.39, 0.01])).astype(dtype)
-    elif kind == 1:  # zeros and negative zeros: NaN and +-inf ratios
-        full[rng.random(n) < 0.1], forget[rng.random(n) < 0.1] = 0.0, 0.0
-        full[rng.random(n) < 0.05] = -0.0
+    elif kind == 1:  # zeros and negative zeros
+        full[rng.random(n) < 0.1], forget[rng.random(n) < 0.1] = 0.0, 0.0  # NaN and inf ratios
+        if seed % 12 == 1:
+            full[rng.random(n) < 0.05] = -0.0  # -inf ratios
     elif kind == 2:  # subnormal importances
         tiny = np.finfo(dtype).tiny
         full, forget = (full * tiny * 8).astype(dtype), (forget * tiny * 8).astype(dtype)
@@ -174,20 +176,25 @@ def adversarial(seed: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("seed", range(12))
 def test_alpha_joined_and_its_candidates(seed: int, dtype: type) -> None:
     """alpha equals np.percentile of the finite ratios; the candidate indices, when given,
-    contain every element that ``forget > alpha * full`` selects (and select the same ones)."""
+    contain every element that ``forget > alpha * full`` selects (and select the same ones).
+    With full importances free of -0.0 (``signless``), the shortcut that counts the ratios
+    below the bracket instead of the finite ones gives the same."""
     forget, full = adversarial(seed, dtype)
+    clean = signless(full)
+    assert clean == (not np.signbit(full).any() and bool(np.isfinite(full).all()))
     for percentile in (100 - math.log(1 + 100 * 0.002), 97.6, 99.99):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratios = forget / full
             expected = np.percentile(ratios[np.isfinite(ratios)].astype(np.float64), percentile)
-            alpha, candidates = alpha_joined(forget, full, percentile)
-            selected = np.flatnonzero(forget > np.multiply(full, alpha))
-        assert alpha == expected
-        if candidates is not None:
-            assert np.all(np.diff(candidates) > 0)
-            assert np.isin(selected, candidates).all()
-            kept = candidates[forget[candidates] > np.multiply(full[candidates], alpha)]
-            assert np.array_equal(kept, selected)
+            selected = np.flatnonzero(forget > np.multiply(full, expected))
+            for shortcut in {False, clean}:
+                alpha, candidates = alpha_joined(forget, full, percentile, shortcut)
+                assert alpha == expected
+                if candidates is not None:
+                    assert np.all(np.diff(candidates) > 0)
+                    assert np.isin(selected, candidates).all()
+                    kept = candidates[forget[candidates] > np.multiply(full[candidates], alpha)]
+                    assert np.array_equal(kept, selected)
 
 
 @pytest.mark.parametrize("name", ["mlp 2x8", "mlp 150x100"])
