@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +24,11 @@ CHUNK = 1 << 16
 FLAT_MAX = 1 << 22
 
 def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float) -> float:
-    """Numpy's default ('linear') percentile from the two order statistics it needs.
-
-    Args:
-        order_stat: the ``floor(v)``-th and ``floor(v) + 1``-th smallest values (0-based,
-            the second clipped to ``n - 1``), where ``v = (n - 1) * percentile / 100``.
-        n: number of values.
-        percentile: in ``[0, 100]``.
-
-    Returns:
-        Exactly what ``np.percentile(values, percentile)`` returns for float64 values.
-    """
-    if type(percentile) not in (float, int):  # numpy scalars: numpy's own promotion
-        q = np.true_divide(percentile, 100)
-        virtual = (n - 1) * q
-        gamma = virtual - np.floor(virtual)
-        a, b = np.float64(order_stat[0]), np.float64(order_stat[1])
-        diff = b - a
-        return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
-    # the same IEEE double operations on Python floats (several times faster than on numpy's)
-    virtual = (n - 1) * (percentile / 100)
+    """Numpy's default ('linear') percentile of ``n`` values from the two order statistics it
+    needs, the ``floor(v)``-th and ``floor(v) + 1``-th smallest (0-based, the second clipped to
+    ``n - 1``), ``v = (n - 1) * percentile / 100``: exactly ``np.percentile(values,
+    float(percentile))`` for float64 values."""
+    virtual = (n - 1) * (float(percentile) / 100)  # IEEE double, as numpy's float64
     gamma = virtual - math.floor(virtual)
     a, b = float(order_stat[0]), float(order_stat[1])
     diff = b - a
@@ -51,12 +36,8 @@ def percentile_linear(order_stat: tuple[float, float], n: int, percentile: float
 
 
 def order_stat_indices(n: int, percentile: float) -> tuple[int, int]:
-    """``(floor(v), floor(v) + 1)`` clipped to ``[0, n - 1]``, ``v = (n - 1) * percentile / 100``:
-    the 0-based ranks of the two order statistics :func:`percentile_linear` needs."""
-    if type(percentile) in (float, int):
-        lo = min(max(math.floor((n - 1) * (percentile / 100)), 0), n - 1)
-    else:
-        lo = int(min(max(np.floor((n - 1) * np.true_divide(percentile, 100)), 0), n - 1))
+    """The 0-based ranks ``(floor(v), floor(v) + 1)`` that :func:`percentile_linear` needs."""
+    lo = min(max(math.floor((n - 1) * (float(percentile) / 100)), 0), n - 1)
     return lo, min(lo + 1, n - 1)
 
 
@@ -82,10 +63,8 @@ def flat_view(t: Tensor) -> np.ndarray | Tensor:
 
 def joined(tensors: Sequence[Tensor]) -> np.ndarray | None:
     """The tensors flattened and concatenated in order, shape ``(n,)``, when all are CPU float32
-    or float64 tensors of one dtype, not requiring grad, ``n <= FLAT_MAX``; else None.
-
-    A view, not a copy, when the tensors already lie back to back in one storage, in order (as
-    :func:`~assd_core.compute_importances` returns them): do not write into the result."""
+    or float64 tensors of one dtype, not requiring grad, ``n <= FLAT_MAX``; else None. A view
+    (do not write into it) when they lie back to back in one storage (:func:`_adjacent`)."""
     dtype = tensors[0].dtype if tensors else None
     if dtype not in NUMPY_DTYPES or sum(t.numel() for t in tensors) > FLAT_MAX or any(
             not t.is_cpu or t.dtype != dtype or t.requires_grad for t in tensors):
@@ -94,29 +73,21 @@ def joined(tensors: Sequence[Tensor]) -> np.ndarray | None:
     return np.concatenate([t.numpy() for t in tensors], axis=None) if flat is None else flat
 
 
-def as_numpy(flat: Tensor | None) -> np.ndarray | None:
-    """A 1-D tensor as a numpy view when :func:`joined` would take it (CPU float32/float64, at
-    most ``FLAT_MAX`` elements, not requiring grad); else None."""
-    if flat is None or flat.dtype not in NUMPY_DTYPES or not flat.is_cpu or \
-            flat.numel() > FLAT_MAX or flat.requires_grad:
-        return None
-    return flat.numpy()
-
-
 def _adjacent(tensors: Sequence[Tensor]) -> np.ndarray | None:
-    """A flat numpy view over ``tensors`` (CPU, one numpy dtype) if they are contiguous and lie
-    back to back, in order, inside the first one's storage; else None."""
+    """A flat numpy view over ``tensors`` if they are contiguous and lie back to back, in order,
+    inside the first one's storage; else None."""
     first = tensors[0]
-    storage = first.untyped_storage()
-    start, size = first.data_ptr(), first.element_size()
-    address = start
+    storage, start, size = first.untyped_storage(), first.data_ptr(), first.element_size()
+    end = start
     for t in tensors:
-        if t.data_ptr() != address or not t.is_contiguous():
+        if t.data_ptr() != end or not t.is_contiguous():
             return None
-        address += t.numel() * size
-    if address > storage.data_ptr() + storage.nbytes():  # not all in one allocation
+        end += t.numel() * size
+    if end > storage.data_ptr() + storage.nbytes():  # not all in one allocation
         return None
-    return first.new_empty(0).set_(storage, first.storage_offset(), ((address - start) // size,)).numpy()
+    flat = first.new_empty(0).set_(storage, first.storage_offset(), ((end - start) // size,), (1,))
+    view: np.ndarray = flat.numpy()
+    return view
 
 
 def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:
@@ -126,28 +97,6 @@ def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating
         values = x[start:stop]
         return values if values.dtype == dtype else values.astype(dtype)
     return x[start:stop].to("cpu", torch.float64 if dtype == np.float64 else torch.float32).numpy()
-
-
-def chunk_steps(sizes: Sequence[int], chunk: int = CHUNK) -> Iterator[list[tuple[int, int, int]]]:
-    """Group flat tensors of ``sizes`` elements into steps of at most ``chunk`` elements: one
-    list per step of ``(tensor index, start, stop)`` pieces (flat element ranges). Tensors of at
-    least ``chunk // 4`` elements get steps of their own (split when larger than ``chunk``);
-    smaller ones share steps, whole. Empty tensors are skipped."""
-    alone = chunk // 4
-    shared: list[tuple[int, int, int]] = []
-    room = chunk
-    for index, size in enumerate(sizes):
-        if size >= alone:
-            for start in range(0, size, chunk):
-                yield [(index, start, min(size, start + chunk))]
-        elif size:
-            if size > room:
-                yield shared
-                shared, room = [], chunk
-            shared.append((index, 0, size))
-            room -= size
-    if shared:
-        yield shared
 
 
 def two_order_stats(values: np.ndarray, lo: int, hi: int) -> tuple[float, float]:

@@ -10,12 +10,11 @@ authors' code. The paper's Algorithm 1 (line 7) writes ``min(ratio * theta, thet
 negative theta would keep the *larger* magnitude; eq. 3 is misprinted (``[]_Df / []_Df``).
 Where ``[]_D,i = 0 < []_Df,i`` the factor is 0: the parameter is zeroed, never NaN.
 
-Speed: models of up to 4M elements whose parameters are contiguous CPU float32 or float64
-tensors of one dtype, with importances of one such dtype, go through numpy (on one thread
-several times faster than torch): the importances joined into one array each, a few calls
-over them, only the selected elements written. Each value comes from the same IEEE operations,
-in the same dtypes, as the plain per-tensor torch expressions, so results are bit-identical to
-them. Other models (GPU, float16, mixed dtypes, non-contiguous, larger) take that torch path.
+Speed: models of up to 4M elements with contiguous CPU float32 or float64 parameters and
+importances of one dtype go through numpy (on one thread several times faster than torch):
+the importances joined into one array each, only the selected elements written, each value
+from the same IEEE operations, in the same dtypes, as the per-tensor torch path (so results
+are bit-identical); other models (GPU, float16, mixed dtypes, larger) take that torch path.
 
 Dtypes: importances need not have their parameter's dtype (a float16 model's are float32).
 Ratios and the selection are formed in the importances' dtype, at least float32; a float16 or
@@ -25,7 +24,7 @@ bfloat16 parameter is multiplied by its factor in float32 and rounded once to it
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from numbers import Real
@@ -69,9 +68,8 @@ class DampeningReport:
         return self.n_selected / self.n_parameters if self.n_parameters else 0.0
 
 
-#: For float32/float64 arrays: the unsigned integer of the same width, and the largest bit
-#: pattern of a finite float >= +0 (above it: -0.0 and negatives, which set the sign bit; inf
-#: and NaN, whose exponent bits are all set).
+#: Unsigned integer of a float's width, and the largest bit pattern of a finite float >= +0
+#: (above it: the sign bit, of -0.0 and negatives, or all exponent bits, of inf and NaN).
 _BITS = {np.dtype(np.float32): (np.uint32, 0x7F7F_FFFF),
          np.dtype(np.float64): (np.uint64, 0x7FEF_FFFF_FFFF_FFFF)}
 
@@ -85,9 +83,8 @@ def signless(values: np.ndarray) -> bool:
 
 
 def finite_nonnegative(values: np.ndarray | Tensor) -> bool:
-    """True when every element of ``values`` (a flat view, :func:`flat_view`, or any array) is
-    finite and >= 0 (-0.0 included): :func:`signless`, else a min and a max (a NaN makes both
-    NaN, and NaN compares false)."""
+    """True when every element of ``values`` (a :func:`flat_view`) is finite and >= 0 (-0.0
+    too): :func:`signless`, else a min and a max (a NaN makes both NaN, which compares false)."""
     if isinstance(values, np.ndarray):
         return not values.size or signless(values) or bool(
             np.minimum.reduce(values, axis=None) >= 0
@@ -115,8 +112,7 @@ def check_tensor(what: str, name: str, t: object) -> None:
         )
 
 
-#: What :func:`validated_views` returns: flat views, or one joined array and whether it is
-#: :func:`signless`.
+#: :func:`validated_views`' flat views, or one joined array and whether it is :func:`signless`.
 Views = tuple[list[np.ndarray | Tensor], np.ndarray | None, bool]
 
 
@@ -146,15 +142,11 @@ def validated_views(
     for (name, _), t in zip(named, tensors):
         check_tensor(what, name, t)
     if all(t.shape == p.shape for t, (_, p) in zip(tensors, named)):
-        flat = joined(tensors) if join else None
-        if flat is not None:
-            clean = bool(flat.size) and signless(flat)
-            if clean or finite_nonnegative(flat):
+        if (flat := joined(tensors) if join else None) is not None:
+            if (clean := bool(flat.size) and signless(flat)) or finite_nonnegative(flat):
                 return [], flat, clean
-        else:
-            views = [flat_view(t) for t in tensors]
-            if all(map(finite_nonnegative, views)):
-                return views, None, False
+        elif all(map(finite_nonnegative, views := [flat_view(t) for t in tensors])):
+            return views, None, False
     # Something is wrong: name the first offending tensor, in parameter order, and say what.
     for name, p in named:
         t = importances[name]
@@ -238,13 +230,10 @@ def _dampen_numpy(
     params: Sequence[Tensor], full: np.ndarray, forget: np.ndarray, alpha: float, lam: float,
     candidates: np.ndarray | None,
 ) -> list[int]:
-    """Dampen contiguous CPU float parameters of one dtype through numpy views, given the joined
-    importances (shape ``(n,)``, one dtype); returns the selected count of each parameter.
-
-    ``selected = forget > alpha * full`` (tested only at ``candidates``, ascending indices of a
-    superset, if given); for those, ``factor = min(lam * full / forget, 1)`` in the importances'
-    dtype, cast to the parameter's, and ``theta *= factor``: the same IEEE operations, in the
-    same dtypes, as :func:`_dampen_tensor`; version counters are bumped as in-place ops do."""
+    """:func:`_dampen_tensor`'s IEEE operations, in its dtypes, through numpy views of contiguous
+    CPU parameters of one dtype and the joined importances (shape ``(n,)``); tests only the
+    ``candidates`` (ascending indices of a superset of the selection), if given; bumps version
+    counters as in-place ops do. Returns the selected count of each parameter."""
     # Like torch, let alpha * full or lam * full / forget overflow to inf silently (an inf
     # threshold selects nothing; an inf factor is clamped to 1).
     with np.errstate(over="ignore"):
@@ -263,42 +252,29 @@ def _dampen_numpy(
     return [hi - lo for lo, hi in zip(cuts, cuts[1:])]
 
 
-def numpy_ready(params: Sequence[Tensor], full: np.ndarray | None,
-                forget: np.ndarray | None) -> bool:
-    """Whether :func:`dampen_checked` takes the numpy path: both importances joined, in one
-    dtype, and the parameters contiguous CPU float32/float64 tensors of one dtype."""
-    return full is not None and forget is not None and full.dtype == forget.dtype and bool(
-        params) and params[0].dtype in NUMPY_DTYPES and all(
-        p.is_cpu and p.dtype == params[0].dtype and p.is_contiguous() for p in params)
-
-
 def dampen_checked(
     named: Sequence[tuple[str, Tensor]], full: Views, forget: Views,
-    full_importances: Mapping[str, Tensor], forget_importances: Mapping[str, Tensor],
+    full_importances: Mapping[str, Tensor],
+    forget_importances: Mapping[str, Tensor] | Callable[[], Mapping[str, Tensor]],
     alpha: float, lam: float, candidates: np.ndarray | None = None, percentile: float | None = None,
-    numpy_path: bool | None = None,
 ) -> DampeningReport:
-    """:func:`dampen` once everything is checked, for callers that have checked already
-    (:func:`assd_core.unlearn.assd_unlearn` checks each importance dict once).
-
-    Through numpy (:func:`_dampen_numpy`) when both importances are joined in one dtype and the
-    parameters are contiguous CPU float32/float64 tensors of one dtype; else the torch path.
-
-    Args:
-        named: ``list(model.named_parameters())``.
-        full, forget: what :func:`validated_views` returned for the two dicts.
-        full_importances, forget_importances: the dicts themselves.
-        alpha, lam: valid values (:func:`check_number`).
-        candidates, percentile: the numpy path's indices from
-            :func:`~assd_core.selection.alpha_joined`; the report's ``percentile``.
-        numpy_path: :func:`numpy_ready` for these parameters and importances, if known.
+    """:func:`dampen` for callers that have checked everything (``named`` is
+    ``list(model.named_parameters())``; ``full``, ``forget``: :func:`validated_views` of the two
+    dicts; ``forget_importances``: the dict, or a function that returns it, called only on the
+    torch path). Through numpy (:func:`_dampen_numpy`, with ``candidates`` from
+    :func:`~assd_core.selection.alpha_joined`) when both importances are joined in one dtype and
+    the parameters are contiguous CPU float32/float64 tensors of one dtype; else through torch.
     """
     params = [p for _, p in named]
     d, f = full[1], forget[1]
     with torch.no_grad():
-        if numpy_ready(params, d, f) if numpy_path is None else numpy_path:
+        if d is not None and f is not None and d.dtype == f.dtype and params and all(
+                p.is_cpu and p.dtype == params[0].dtype and p.is_contiguous() for p in params
+        ) and params[0].dtype in NUMPY_DTYPES:
             counts = _dampen_numpy(params, d, f, alpha, lam, candidates)
         else:
+            if callable(forget_importances):
+                forget_importances = forget_importances()
             counts = [_dampen_tensor(p, full_importances[name], forget_importances[name], alpha,
                                      lam) for name, p in named]
     return DampeningReport(sum(counts), sum(p.numel() for p in params), alpha, lam,

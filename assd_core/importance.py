@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,9 @@ def compute_importances(
         parameter's shape, on the model's device, in the dtype the squares were summed in:
         the parameter's dtype for float32 and float64, float32 for float16 and bfloat16
         (casting back would make small importances 0 again). Parameters that receive no
-        gradient (``requires_grad=False`` or unused) get zeros.
+        gradient (``requires_grad=False`` or unused) get zeros. With all parameters on one
+        device and that dtype, the tensors are views of one buffer in parameter order, which
+        :func:`~assd_core.dampen` and :func:`~assd_core.assd_unlearn` read without copying.
 
     Raises:
         ValueError: ``device`` is not the device of the model's parameters (checked before any
@@ -128,46 +130,20 @@ def compute_importances(
             loader yields no batch. The model is left as found.
         RuntimeError: ``device`` is not a device name (raised by ``torch.device``).
     """
-    return _importances(model, list(model.named_parameters()), loader, device, progress).importances()
-
-
-class _Squares:
-    """What :func:`_importances` summed: the mean squared gradients, either as one flat tensor
-    in parameter order (``flat``, all parameters on one device in one summing dtype) or per
-    parameter (``sums``); and how many batches and samples it saw."""
-
-    __slots__ = ("named", "flat", "sums", "n_batches", "n_samples", "batch_size")
-
-    def __init__(self, named: Sequence[tuple[str, Tensor]], flat: Tensor | None,
-                 sums: dict[str, Tensor], n_batches: int, n_samples: int,
-                 batch_size: int | None) -> None:
-        self.named, self.flat, self.sums = named, flat, sums
-        self.n_batches, self.n_samples, self.batch_size = n_batches, n_samples, batch_size
-
-    def importances(self) -> Importances:
-        """The :class:`Importances`; with ``flat``, views of it (no copy)."""
-        if self.flat is not None:
-            tensors = dict(zip((name for name, _ in self.named), _views(self.flat, self.named)))
-        else:
-            tensors = {name: self.sums[name] if name in self.sums
-                       else torch.zeros_like(p, dtype=wide(p.dtype)) for name, p in self.named}
-        return Importances(tensors, n_batches=self.n_batches, n_samples=self.n_samples,
-                           batch_size=self.batch_size)
+    return _importances(model, list(model.named_parameters()), loader, device, progress)[1]()
 
 
 def _importances(
     model: nn.Module, named: Sequence[tuple[str, Tensor]], loader: Iterable[Any],
     device: torch.device | str | None = None, progress: bool = False,
-) -> _Squares:
-    """:func:`compute_importances` for ``named = list(model.named_parameters())``.
+) -> tuple[Tensor | None, Callable[[], Importances]]:
+    """:func:`compute_importances` for ``named = list(model.named_parameters())``: the joined
+    importances (or None) and a function that builds the :class:`Importances` (views of them).
 
-    When every parameter is on one device and sums in one dtype, the first batch's squares are
-    formed in one flat buffer, in parameter order (a parameter without a gradient gets zeros
-    there); later batches add into per-parameter views of it, with the same ``addcmul_`` as
-    without the buffer (which fuses multiply and add: a flat ``addcmul_`` could round some
-    elements differently). Each value is the one per-parameter ``g * g``, ``addcmul_`` and
-    division give.
-    """
+    With all parameters on one device and summing dtype, the first batch's squares fill one
+    flat buffer in parameter order (zeros where there is no gradient); later batches add into
+    per-parameter views of it with the same fused ``addcmul_`` (a flat one could round some
+    elements differently): every value is the per-parameter computation's."""
     model_device = named[0][1].device if named else torch.device("cpu")
     device = model_device if device is None else torch.device(device)
     if device.type != model_device.type or (
@@ -185,9 +161,7 @@ def _importances(
     one_buffer = bool(named) and all(
         p.device == model_device and wide(p.dtype) == dtype for _, p in named)
     flat: Tensor | None = None
-    # name -> running sum of squared gradients; a parameter's first gradient g starts it as
-    # g * g (the same value as 0 + g * g, without a zero fill and an extra pass)
-    sums: dict[str, Tensor] = {}
+    sums: dict[str, Tensor] = {}  # name -> running sum of squared gradients, from g * g on
 
     flags = module_flags(model)
     if any(training for _, training in flags):  # eval() sets every module's flag: skip if set
@@ -206,8 +180,12 @@ def _importances(
             # square in at least float32: a float16 square of a gradient < 2.4e-4 is 0
             grads = tuple(g if g is None or g.dtype == wide(g.dtype) else g.to(wide(g.dtype))
                           for g in grads)
-            if n_batches == 0 and one_buffer:
-                flat = _flat_squares(named, dict(zip(names, grads)), dtype, device)
+            if n_batches == 0 and one_buffer and dtype is not None:  # g * g, joined
+                got = dict(zip(names, grads))
+                flat = torch.cat([g.reshape(-1) if (g := got.get(name)) is not None else
+                                  torch.zeros(p.numel(), dtype=dtype, device=device)
+                                  for name, p in named])
+                flat.mul_(flat)
             else:
                 if flat is not None and not sums:  # a second batch: go on with views of flat
                     # (a parameter without a gradient so far holds 0, and 0 + g * g == g * g)
@@ -235,17 +213,13 @@ def _importances(
             flat.div_(float(n_batches))
         elif sums:
             torch._foreach_div_(list(sums.values()), float(n_batches))
-    return _Squares(named, flat, sums, n_batches, n_samples, getattr(loader, "batch_size", None))
-
-
-def _flat_squares(named: Sequence[tuple[str, Tensor]], grads: Mapping[str, Tensor | None],
-                  dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``g * g`` of every parameter's gradient (zeros where it has none), flattened and joined
-    in parameter order: shape ``(n_parameters,)``, ``dtype``."""
-    pieces = [g.reshape(-1) if (g := grads.get(name)) is not None
-              else torch.zeros(p.numel(), dtype=dtype, device=device) for name, p in named]
-    flat = torch.cat(pieces) if len(pieces) > 1 else pieces[0].clone()
-    return flat.mul_(flat)
+    def build() -> Importances:
+        views = _views(flat, named) if flat is not None else [
+            sums[name] if name in sums else torch.zeros_like(p, dtype=wide(p.dtype))
+            for name, p in named]
+        return Importances(zip((name for name, _ in named), views), n_batches=n_batches,
+                           n_samples=n_samples, batch_size=getattr(loader, "batch_size", None))
+    return flat, build
 
 
 def _views(flat: Tensor, named: Sequence[tuple[str, Tensor]]) -> list[Tensor]:

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from assd_core._kernels import (
     CHUNK,
-    chunk_steps,
+    FLAT_MAX,
     order_stat_indices,
     percentile_linear,
     piece,
@@ -34,8 +34,6 @@ from assd_core.dampening import check_tensor, validated_views
 
 __all__ = ["adaptive_percentile", "alpha_from_views", "alpha_joined", "select_alpha"]
 
-#: Up to this many elements, the order statistics are selected among all finite ratios.
-_EXACT_MAX = 1 << 17
 #: ``(tiny, eps)`` of each ratio dtype, for :func:`alpha_joined`'s bound.
 _TINY_EPS = {t: (float(np.finfo(t).tiny), float(np.finfo(t).eps)) for t in (np.float32, np.float64)}
 #: Half-width of the sampled bracket around the percentile, in binomial standard deviations.
@@ -76,69 +74,42 @@ def _flat_pairs(
     after checking that names and shapes agree and that both are float tensors, finite, >= 0
     (a NaN ratio would be ignored silently, a negative one would move alpha)."""
     if set(full) != set(forget):
-        missing = sorted(set(full) ^ set(forget))[:5]
-        raise ValueError(
-            f"full and forget importances have different parameters (e.g. {missing}); "
-            "compute both for the same model"
-        )
+        raise ValueError(f"full and forget importances have different parameters (e.g. "
+                         f"{sorted(set(full) ^ set(forget))[:5]}); compute both for the same model")
     for name in full:
         check_tensor("full importances", name, full[name])
         check_tensor("forget importances", name, forget[name])
         if full[name].shape != forget[name].shape:
-            raise ValueError(
-                f"importance shapes differ for {name!r}: full {tuple(full[name].shape)}, "
-                f"forget {tuple(forget[name].shape)}"
-            )
+            raise ValueError(f"importance shapes differ for {name!r}: full "
+                             f"{tuple(full[name].shape)}, forget {tuple(forget[name].shape)}")
     named = list(full.items())
     full_views = validated_views(named, full, "full importances")[0]
     return validated_views(named, forget, "forget importances")[0], full_views
 
 
-def _ratio_dtype(views: Sequence[np.ndarray | Tensor]) -> type[np.floating]:
-    """float64 if any importance is float64 (torch's promotion with float32), else float32."""
-    wide = any(v.dtype == (np.float64 if isinstance(v, np.ndarray) else torch.float64) for v in views)
-    return np.float64 if wide else np.float32
-
-
 def _ratio_steps(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating]
 ) -> Iterator[np.ndarray]:
-    """``forget / full`` over all tensors, one step of at most ``CHUNK`` ratios at a time.
-
-    Ratios are formed by numpy (elementwise work and reductions on arrays this small are
-    several times faster than torch's on one CPU thread). Each yielded array lives in a
-    scratch buffer that the next step overwrites.
-    """
-    sizes = [len(x) for x in full]
-    ratio, num, den = (np.empty(min(CHUNK, sum(sizes)), dtype=dtype) for _ in range(3))
+    """``forget / full``, tensor by tensor, in steps of at most ``CHUNK`` ratios (cache-sized);
+    each yielded array lives in a scratch buffer that the next step overwrites."""
+    ratio = np.empty(min(CHUNK, max(map(len, full))), dtype=dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for step in chunk_steps(sizes):
-            if len(step) == 1:
-                i, start, stop = step[0]
-                f, d = piece(forget[i], start, stop, dtype), piece(full[i], start, stop, dtype)
-            else:
-                k = sum(stop - start for _, start, stop in step)
-                f = np.concatenate([piece(forget[i], s, e, dtype) for i, s, e in step], out=num[:k])
-                d = np.concatenate([piece(full[i], s, e, dtype) for i, s, e in step], out=den[:k])
-            yield np.divide(f, d, out=ratio[: f.size])
+        for f, d in zip(forget, full):
+            for start in range(0, len(d), CHUNK):
+                stop = min(len(d), start + CHUNK)
+                yield np.divide(piece(f, start, stop, dtype), piece(d, start, stop, dtype),
+                                out=ratio[: stop - start])
 
 
 def _exact_order_stats(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating],
     percentile: float,
 ) -> tuple[int, float, float]:
-    """``(n finite ratios, lo-th smallest, hi-th smallest)`` by an introselect over all finite
-    ratios, copied into one array of the importances' size."""
-    ratios = np.empty(sum(len(x) for x in full), dtype=dtype)
-    n = 0
-    for ratio in _ratio_steps(forget, full, dtype):
-        finite = np.isfinite(ratio)
-        count = int(np.count_nonzero(finite))
-        np.compress(finite, ratio, out=ratios[n : n + count])
-        n += count
-    if n == 0:
+    """``(n finite ratios, lo-th smallest, hi-th smallest)`` by an introselect over all of them."""
+    ratios = np.concatenate([r[np.isfinite(r)] for r in _ratio_steps(forget, full, dtype)])
+    if not (n := ratios.size):
         return 0, math.nan, math.nan
-    return (n, *two_order_stats(ratios[:n], *order_stat_indices(n, percentile)))
+    return (n, *two_order_stats(ratios, *order_stat_indices(n, percentile)))
 
 
 def _sample_ratios(
@@ -176,15 +147,11 @@ def _bracketed_order_stats(
     forget: list[np.ndarray | Tensor], full: list[np.ndarray | Tensor], dtype: type[np.floating],
     percentile: float,
 ) -> tuple[int, float, float] | None:
-    """The same as :func:`_exact_order_stats`, selecting among the few ratios near the answer.
-
-    A sample of the ratios (:func:`_sample_ratios`) gives two of its order statistics as a
-    bracket ``[a, b]`` (:func:`_bracket_ranks`). One pass over all ratios counts the finite
-    ones and those below ``a`` and keeps the finite ones inside the bracket. If the sought
-    order statistics fall inside the bracket (checked with the counts: the answer never
-    depends on the sample), they are selected among the kept ratios. Returns None when they do
-    not, or when the bracket holds too many ratios (heavy ties).
-    """
+    """:func:`_exact_order_stats` among the few ratios near the answer: a sample
+    (:func:`_sample_ratios`) gives a bracket ``[a, b]`` (:func:`_bracket_ranks`); one pass counts
+    the finite ratios and those below ``a`` and keeps those inside. None unless the counts put
+    the order statistics inside (the answer never depends on the sample), or when the bracket
+    holds too many ratios (heavy ties)."""
     n = sum(len(x) for x in full)
     sample = _sample_ratios(forget, full, dtype, min(n, 1 << 16, max(1 << 12, n >> 6)))
     if sample.size < 64:
@@ -223,17 +190,14 @@ def alpha_joined(forget: np.ndarray, full: np.ndarray, percentile: float,
     """:func:`alpha_from_views` for two joined arrays (:func:`joined`), all ratios formed at
     once; and ascending indices of a superset of what ``forget > fl(alpha * full)`` selects.
 
-    Above 16K elements, a sample of the ratios at an odd stride gives a lower bound ``a``
-    (:func:`_bracket_ranks`); the infinite ratios and those ``>= a`` are kept, by index. If the
-    counts put the order statistics there (else all finite ratios are searched), the indices
-    are the superset when the lower one ``lo >= 4 tiny`` and ``a <= lo * (1 - 4 eps)``: as
-    ``alpha >= lo``, a selected element has ``full = 0 < forget`` or ``forget > alpha * full *
-    (1 - eps / 2)`` (subnormal: ``forget`` exceeds the rounded product by the spacing, twice its
-    error), so its rounded ratio is ``>= lo * (1 - eps) > a`` (``tiny``, ``eps`` of the dtype).
-
-    ``signless_full``: ``full`` holds no -0.0 (:func:`~assd_core.dampening.signless`) and
-    ``forget`` no negative value, so no ratio is -inf or negative: then ``ratio >= a`` keeps
-    every infinite ratio, and the finite ones below ``a`` are those with ``ratio < a``.
+    Above 16K elements, a sample of the ratios at an odd stride gives a lower bound ``a``; the
+    infinite ratios and those ``>= a`` are kept, by index. If the counts put the order
+    statistics there (else all finite ratios are searched), the indices are the superset when
+    the lower one ``lo >= 4 tiny`` and ``a <= lo * (1 - 4 eps)``: as ``alpha >= lo``, a selected
+    element has ``full = 0 < forget`` or ``forget > alpha * full * (1 - eps / 2)`` (subnormal:
+    by the spacing, twice its error), so its ratio rounds to ``>= lo * (1 - eps) > a``.
+    ``signless_full`` (:func:`~assd_core.dampening.signless`, and ``forget >= +0``): no ratio is
+    -inf, so ``ratio >= a`` keeps the infinite ones and ``ratio < a`` counts the finite rest.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.divide(forget, full)
@@ -244,13 +208,13 @@ def alpha_joined(forget: np.ndarray, full: np.ndarray, percentile: float,
             a = float(np.partition(sample, rank)[rank])
             inside = ratio >= a  # never NaN; +inf always
             if signless_full:  # no -inf: the finite ratios are those below a and those kept
-                below = int(np.count_nonzero(ratio < a))
+                n = int(np.count_nonzero(ratio < a))
             else:
                 inside |= np.isinf(ratio)
-                below = None
+                n = int(np.count_nonzero(np.isfinite(ratio)))
             index = np.flatnonzero(inside)
             values = np.compress(np.isfinite(kept := ratio[index]), kept)
-            n = below + values.size if below is not None else int(np.count_nonzero(np.isfinite(ratio)))
+            n += values.size if signless_full else 0
             lo, hi = order_stat_indices(n, percentile)
             if n and (below := n - values.size) <= lo:
                 lo_value, hi_value = two_order_stats(values, lo - below, hi - below)
@@ -276,15 +240,13 @@ def select_alpha(
     for float32 importances) and interpolated in float64, so the result equals
     ``np.percentile(ratios.astype(np.float64), percentile)`` exactly.
 
-    Works for any model size (``torch.quantile`` refuses more than 16M elements) in O(n) time
-    without copying the importances: ratios are formed in cache-sized steps of 64K elements.
-    Up to 128K elements, the two order statistics are found by an introselect over all finite
-    ratios. Above that, a fixed, spread sample of the ratios brackets the percentile and only
-    the ratios inside the bracket (about 1% of them) are kept and selected from; the counts of
-    a second pass check that the bracket holds the answer, and if it does not (it practically
-    never happens) the full introselect runs instead. Either way the result is exact. Peak
-    extra memory: the kept ratios plus a few steps (the full introselect: one array of the
-    importances' size).
+    Any model size (``torch.quantile`` refuses more than 16M elements), O(n) time. Up to 4M
+    elements, the importances are joined and all ratios formed at once (:func:`alpha_joined`).
+    Above, ratios are formed in cache-sized steps of 64K elements; a fixed, spread sample
+    brackets the percentile and only the ratios inside (about 1%) are kept and selected from;
+    the counts check that the bracket holds the answer, else (practically never) an
+    introselect over all finite ratios runs. Either way the result is exact. Peak extra memory:
+    the kept ratios plus a few steps (the full introselect: twice the importances' size).
 
     Args:
         full_importances: ``[]_D`` (ASSD: computed on the retain set), name -> tensor.
@@ -313,14 +275,16 @@ def alpha_from_views(
 ) -> float:
     """:func:`select_alpha` on flat views (:func:`flat_view`) of matching tensors, listed in
     the same order, with ``percentile`` already checked. For callers that hold the views."""
-    forget, full = list(forget), list(full)
-    dtype = _ratio_dtype(forget + full)
-    found = None
-    if sum(len(x) for x in full) > _EXACT_MAX:
-        found = _bracketed_order_stats(forget, full, dtype, percentile)
-    if found is None:
-        found = _exact_order_stats(forget, full, dtype, percentile)
-    return _alpha(*found, percentile)
+    forget, full = list(forget), list(full)  # ratios in float64 if any importance is (torch's
+    dtype = np.float64 if any(v.dtype in (np.float64, torch.float64) for v in forget + full) \
+        else np.float32  # promotion with float32), else in float32
+    if (total := sum(len(x) for x in full)) <= FLAT_MAX:  # small enough to join: one step
+        if not total:
+            return _alpha(0, math.nan, math.nan, percentile)
+        f, d = (np.concatenate([piece(x, 0, len(x), dtype) for x in v]) for v in (forget, full))
+        return alpha_joined(f, d, percentile)[0]
+    found = _bracketed_order_stats(forget, full, dtype, percentile)
+    return _alpha(*(found or _exact_order_stats(forget, full, dtype, percentile)), percentile)
 
 
 def _alpha(n: int, lo_value: float, hi_value: float, percentile: float) -> float:

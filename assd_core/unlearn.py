@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any
 
 from torch import Tensor, nn
 
-from assd_core._kernels import as_numpy, flat_view
+from assd_core._kernels import flat_view, joined
 from assd_core.dampening import (
     DampeningReport,
     Views,
     check_number,
     dampen_checked,
-    numpy_ready,
     validated_views,
 )
-from assd_core.importance import _importances, _Squares
+from assd_core.importance import Importances, _importances
 from assd_core.selection import adaptive_percentile, alpha_from_views, alpha_joined
 
 __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
@@ -33,15 +32,10 @@ __all__ = ["assd_unlearn", "forget_importances", "ssd_unlearn"]
 def _checked_forget_pass(
     model: nn.Module, forget_loader: Iterable[Any], full_importances: Mapping[str, Tensor],
     stacklevel: int, join: bool = True,
-) -> tuple[Sequence[tuple[str, Tensor]], Views, _Squares]:
-    """Check the full importances, warn on a batch-size mismatch, compute the forget ones.
-
-    ``stacklevel`` goes to ``warnings.warn`` (3: the warning points at the caller of the
-    function that called this one).
-
-    Returns ``list(model.named_parameters())``, what :func:`validated_views` returned for the
-    full importances (with ``join``), and the forget pass's squared gradients.
-    """
+) -> tuple[Sequence[tuple[str, Tensor]], Views, tuple[Tensor | None, Callable[[], Importances]]]:
+    """Check the full importances, warn on a batch-size mismatch (``stacklevel`` 3: at the
+    caller's caller), compute the forget ones. Returns ``list(model.named_parameters())``,
+    :func:`validated_views` of the full importances and what :func:`_importances` returns."""
     named = list(model.named_parameters())
     full_views = validated_views(named, full_importances, "full importances", join)
     recorded = getattr(full_importances, "batch_size", None)
@@ -80,7 +74,7 @@ def forget_importances(
             :func:`~assd_core.compute_importances` on ``forget_loader`` (a batch not
             ``(x, y, *rest)``, an output not ``(batch, n_classes)``, bad labels, no batch).
     """
-    return _checked_forget_pass(model, forget_loader, full_importances, 4, join=False)[2].importances()
+    return _checked_forget_pass(model, forget_loader, full_importances, 4, join=False)[2][1]()
 
 
 def ssd_unlearn(
@@ -112,8 +106,8 @@ def ssd_unlearn(
             the forget importances fail the same check (NaN from a diverged model).
     """
     alpha, lam = check_number("alpha", alpha), check_number("lam", lam)  # before any work
-    named, full, squares = _checked_forget_pass(model, forget_loader, full_importances, 3)
-    forget = squares.importances()
+    named, full, (_, build) = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    forget = build()
     forget_views = validated_views(named, forget, "forget importances", join=True)
     return dampen_checked(named, full, forget_views, full_importances, forget, alpha, lam)
 
@@ -159,23 +153,18 @@ def assd_unlearn(
             )
         n_forget = len(dataset)
     percentile = adaptive_percentile(n_forget, n_total)
-    named, full, squares = _checked_forget_pass(model, forget_loader, full_importances, 3)
-    flat = as_numpy(squares.flat) if full[1] is not None else None
-    forget: Mapping[str, Tensor] = {} if flat is not None else squares.importances()
+    named, full, (joint, build) = _checked_forget_pass(model, forget_loader, full_importances, 3)
+    flat = joined([joint]) if joint is not None and full[1] is not None else None
     # select_alpha on the same values (names and shapes match: forget comes from this model)
-    if flat is None or full[1] is None:  # views (again, of the full ones, if they were joined)
+    if flat is None or full[1] is None:  # on flat views (of the full ones again, if joined)
         views = full[0] or validated_views(named, full_importances, "full importances")[0]
-        tensors = [forget[name] for name, _ in named]
-        alpha, candidates = alpha_from_views([flat_view(t) for t in tensors], views, percentile), None
+        alpha = alpha_from_views([flat_view(t) for t in build().values()], views, percentile)
+        candidates = None
     else:
         alpha, candidates = alpha_joined(flat, full[1], percentile, full[2])
     alpha = check_number("alpha", alpha)  # finite and >= 0 by construction; checked all the same
-    # joined forget importances are squares (>= 0) of this model's CPU gradients: NaN or inf?
-    forget_views: Views = ([], flat, False)
+    forget: Views = ([], flat, False)  # joined squares of this model's CPU gradients: NaN, inf?
     if flat is None or not flat.max(initial=0) < math.inf:
-        forget = forget or squares.importances()
-        forget_views = validated_views(named, forget, "forget importances", join=True)
-    if not (numpy_path := numpy_ready([p for _, p in named], full[1], forget_views[1])):
-        forget = forget or squares.importances()
-    return dampen_checked(named, full, forget_views, full_importances, forget, alpha, 1.0,
-                          candidates, percentile, numpy_path)
+        forget = validated_views(named, build(), "forget importances", join=True)
+    return dampen_checked(named, full, forget, full_importances, build, alpha, 1.0, candidates,
+                          percentile)

@@ -20,6 +20,18 @@ SHARED = REPO.parent / "shared"
 torch.set_num_threads(1)
 
 
+def require_cifar10_archive(what: str) -> None:
+    """Skip the calling test, saying what it checks, when the CIFAR-10 JPEG archive cannot be
+    found (a user's clone without the shared data folder); the message names where it looked."""
+    from assd_repro.data import DatasetNotFoundError
+    from assd_repro.data.folders import find_cifar10_jpeg
+
+    try:
+        find_cifar10_jpeg()
+    except DatasetNotFoundError as error:
+        pytest.skip(f"{what} is checked on the CIFAR-10 JPEG archive: {error}")
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
     random.seed(0)

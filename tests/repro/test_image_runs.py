@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import require_cifar10_archive
 
 from assd_repro.experiments import (
     alpha_plateau,
@@ -196,14 +197,9 @@ def test_the_stored_cifar10_baselines_memorise_their_training_images() -> None:
     from torch.utils.data import DataLoader
 
     from assd_core import accuracy
-    from assd_repro.data import DatasetNotFoundError
-    from assd_repro.data.folders import find_cifar10_jpeg
     from assd_repro.training import load_checkpoint
 
-    try:
-        find_cifar10_jpeg()
-    except DatasetNotFoundError as error:  # a user's clone without the image archive
-        pytest.skip(f"the baselines are checked on the CIFAR-10 JPEG archive: {error}")
+    require_cifar10_archive("the baselines' memorisation")
     results = Path(__file__).resolve().parents[2] / "results"
     entries = stored_runs.read_manifest(results)["runs"]
     checked: dict[str, float] = {}
@@ -245,3 +241,11 @@ def test_shared_evaluations_forward_each_model_once_per_task(monkeypatch) -> Non
     assert calls == [task.name, task.name, other.name, task.name] and len(memo) == 3
     image_pipeline.evaluate(model, task)  # outside the block: no memo
     assert len(calls) == 5 and len(memo) == 3
+
+
+def test_a_clone_without_the_cifar10_archive_skips_the_image_checks_naming_it(
+        tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSD_DATA", str(tmp_path))
+    with pytest.raises(pytest.skip.Exception, match=r"(?s)cifar10-fullclass is checked on the "
+                       r"CIFAR-10 JPEG archive: .*cifar10-jpeg\.tar\.gz"):
+        require_cifar10_archive("cifar10-fullclass")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, require_cifar10_archive
 
 from assd_repro.experiments import stored_runs
 from assd_repro.experiments.error_unlearning import ErrorUnlearningConfig, error_unlearning_scenario
@@ -166,12 +166,7 @@ def _image_run(name: str) -> bool:
 def test_stored_run_matches_the_current_code(name: str) -> None:
     """Every committed run: config hash, scenario count, cheapest scenario recomputed exactly."""
     if _image_run(name):
-        from assd_repro.data import DatasetNotFoundError
-        from assd_repro.data.folders import find_cifar10_jpeg
-        try:
-            find_cifar10_jpeg()
-        except DatasetNotFoundError as error:  # a user's clone without the image archive
-            pytest.skip(f"{name} is checked on the CIFAR-10 JPEG archive: {error}")
+        require_cifar10_archive(name)
     report = stored_runs.verify_run(name, STORED)
     assert report["n_scenarios"] == ENTRIES[name]["n_scenarios"]
 
