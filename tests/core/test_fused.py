@@ -18,7 +18,14 @@ from conftest import assert_bit_identical, assert_unchanged, loader, snapshot
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from assd_core import adaptive_percentile, assd_unlearn, compute_importances, dampen, ssd_unlearn
+from assd_core import (
+    adaptive_percentile,
+    assd_unlearn,
+    compute_importances,
+    dampen,
+    select_alpha,
+    ssd_unlearn,
+)
 from assd_core.dampening import signless
 from assd_core.selection import alpha_joined
 
@@ -222,3 +229,25 @@ def test_errors_leave_the_model_unchanged(name: str) -> None:
     with pytest.raises(ValueError, match="contains NaN|no finite forget/full importance ratio"):
         assd_unlearn(diverged, loader(forget_data, 16), full, n_total=600)
     assert_unchanged(diverged, before)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_above_the_join_limit_the_streamed_alpha_is_the_same(seed: int, monkeypatch) -> None:
+    """Above ``FLAT_MAX`` elements select_alpha forms the ratios tensor by tensor in steps;
+    with the limit and the step lowered, the bracketed selection and its exact fallback both
+    give np.percentile of the finite ratios."""
+    from assd_core import selection
+
+    forget, full = adversarial(seed, np.float32)
+    cuts = np.sort(np.random.default_rng(seed).choice(np.arange(1, forget.size), 5, replace=False))
+    tensors = [{f"t{i}": torch.from_numpy(part.copy()) for i, part in enumerate(np.split(a, cuts))}
+               for a in (full, forget)]
+    percentile = 100 - math.log(1 + 100 * 0.002)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratios = forget / full
+    expected = np.percentile(ratios[np.isfinite(ratios)].astype(np.float64), percentile)
+    monkeypatch.setattr(selection, "FLAT_MAX", 1_000)
+    monkeypatch.setattr(selection, "CHUNK", 4_096)
+    assert select_alpha(*tensors, percentile) == expected
+    monkeypatch.setattr(selection, "_bracketed_order_stats", lambda *args: None)
+    assert select_alpha(*tensors, percentile) == expected
