@@ -86,8 +86,7 @@ def _adjacent(tensors: Sequence[Tensor]) -> np.ndarray | None:
     if end > storage.data_ptr() + storage.nbytes():  # not all in one allocation
         return None
     flat = first.new_empty(0).set_(storage, first.storage_offset(), ((end - start) // size,), (1,))
-    view: np.ndarray = flat.numpy()
-    return view
+    return np.asarray(flat.numpy())
 
 
 def piece(x: np.ndarray | Tensor, start: int, stop: int, dtype: type[np.floating]) -> np.ndarray:

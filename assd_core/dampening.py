@@ -258,13 +258,11 @@ def dampen_checked(
     forget_importances: Mapping[str, Tensor] | Callable[[], Mapping[str, Tensor]],
     alpha: float, lam: float, candidates: np.ndarray | None = None, percentile: float | None = None,
 ) -> DampeningReport:
-    """:func:`dampen` for callers that have checked everything (``named`` is
-    ``list(model.named_parameters())``; ``full``, ``forget``: :func:`validated_views` of the two
-    dicts; ``forget_importances``: the dict, or a function that returns it, called only on the
-    torch path). Through numpy (:func:`_dampen_numpy`, with ``candidates`` from
-    :func:`~assd_core.selection.alpha_joined`) when both importances are joined in one dtype and
-    the parameters are contiguous CPU float32/float64 tensors of one dtype; else through torch.
-    """
+    """:func:`dampen` once checked (``named = list(model.named_parameters())``; ``full``,
+    ``forget``: :func:`validated_views`; ``forget_importances``: the dict, or a function that
+    returns it). :func:`_dampen_numpy` over all parameters (with ``candidates``) when both are
+    joined and the parameters are contiguous CPU float32/64 of one dtype, else per parameter:
+    numpy where its views allow, torch (:func:`_dampen_tensor`) where not."""
     params = [p for _, p in named]
     d, f = full[1], forget[1]
     with torch.no_grad():
@@ -275,8 +273,12 @@ def dampen_checked(
         else:
             if callable(forget_importances):
                 forget_importances = forget_importances()
-            counts = [_dampen_tensor(p, full_importances[name], forget_importances[name], alpha,
-                                     lam) for name, p in named]
+            views = zip(full[0], forget[0]) if full[0] and forget[0] else [(None, None)] * len(named)
+            counts = [_dampen_numpy([p], dv, fv, alpha, lam, None)[0] if isinstance(dv, np.ndarray)
+                      and isinstance(fv, np.ndarray) and dv.dtype == fv.dtype and p.is_cpu
+                      and p.is_contiguous() and p.dtype in NUMPY_DTYPES else _dampen_tensor(
+                          p, full_importances[name], forget_importances[name], alpha, lam)
+                      for (name, p), (dv, fv) in zip(named, views)]
     return DampeningReport(sum(counts), sum(p.numel() for p in params), alpha, lam,
                            {name: n for (name, _), n in zip(named, counts)}, percentile)
 

@@ -187,8 +187,7 @@ def _importances(
                                   for name, p in named])
                 flat.mul_(flat)
             else:
-                if flat is not None and not sums:  # a second batch: go on with views of flat
-                    # (a parameter without a gradient so far holds 0, and 0 + g * g == g * g)
+                if flat is not None and not sums:  # 2nd batch: into views (0 + g * g == g * g)
                     sums = dict(zip((n for n, _ in named), _views(flat, named)))
                 old = [(sums[n], g) for n, g in zip(names, grads) if g is not None and n in sums]
                 new = [(n, g) for n, g in zip(names, grads) if g is not None and n not in sums]

@@ -251,3 +251,16 @@ def test_above_the_join_limit_the_streamed_alpha_is_the_same(seed: int, monkeypa
     assert select_alpha(*tensors, percentile) == expected
     monkeypatch.setattr(selection, "_bracketed_order_stats", lambda *args: None)
     assert select_alpha(*tensors, percentile) == expected
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", ["mlp 150x100", "cnn w32"])
+def test_above_the_join_limit_assd_dampens_tensor_by_tensor_the_same(
+        name: str, dtype: torch.dtype, monkeypatch) -> None:
+    """Models above ``FLAT_MAX`` elements are dampened parameter by parameter (numpy views,
+    torch where they do not apply): the same bits as the per-tensor reference."""
+    from assd_core import _kernels
+
+    monkeypatch.setattr(_kernels, "FLAT_MAX", 100)
+    model, full, forget_data = setup(name, dtype, 12)
+    check_assd(model, full, forget_data, n_total=600)
